@@ -1,0 +1,170 @@
+// fd.cc — descriptor ownership, EINTR-safe I/O loops, and the two ways of
+// opening a path beneath a directory (openat2, or a checked component walk).
+#include "core/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "core/byte_buffer.h"
+
+namespace qcell {
+
+void UniqueFd::reset(int fd) noexcept {
+  if (fd_ >= 0) ::close(fd_);  // close(2) errors on a read/dir fd carry no information we can act on
+  fd_ = fd;
+}
+
+Result<DirFd, int> open_directory(const char* path) noexcept {
+  int fd = ::open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail(errno);
+  return DirFd(UniqueFd(fd));
+}
+
+Result<DirFd, int> open_directory_beneath(const DirFd& base, std::string_view relative) noexcept {
+  auto fd = open_beneath(base, relative, O_RDONLY | O_DIRECTORY);
+  if (!fd) return fail(fd.error());
+  return DirFd(std::move(fd.value()));
+}
+
+Result<DirFd, int> adopt_directory(UniqueFd fd) noexcept {
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return fail(errno);
+  if (!S_ISDIR(st.st_mode)) return fail(ENOTDIR);
+  return DirFd(std::move(fd));
+}
+
+Result<std::size_t, IoError> read_full(int fd, std::span<std::byte> buffer) noexcept {
+  std::size_t done = 0;
+  while (done < buffer.size()) {
+    ssize_t n = ::read(fd, buffer.data() + done, buffer.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(IoError{IoErrc::system, errno});
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
+Status<IoError> write_full(int fd, std::span<const std::byte> bytes) noexcept {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(IoError{IoErrc::system, errno});
+    }
+    if (n == 0) return fail(IoError{IoErrc::system, EIO});  // write(2) returning 0 for a non-empty buffer
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Status<IoError> write_full(int fd, std::string_view text) noexcept { return write_full(fd, as_bytes(text)); }
+
+namespace {
+
+// Syntax check shared by both methods: relative, no "..", no empty path.
+// "." components and repeated slashes are harmless and allowed.
+int check_relative_path(std::string_view path) noexcept {
+  if (path.empty()) return EINVAL;
+  if (path.front() == '/') return EXDEV;
+  if (path.find('\0') != std::string_view::npos) return EINVAL;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (path.substr(start, end - start) == "..") return EXDEV;
+    start = end + 1;
+  }
+  return 0;
+}
+
+Result<UniqueFd, int> open_with_openat2(const DirFd& base, const std::string& path, int flags, mode_t mode) noexcept {
+  struct open_how how {};
+  how.flags = static_cast<std::uint64_t>(static_cast<unsigned>(flags | O_CLOEXEC | O_NOFOLLOW));
+  // The kernel refuses a non-zero mode unless O_CREAT or O_TMPFILE is given.
+  if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) how.mode = mode;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    long fd = ::syscall(SYS_openat2, base.get(), path.c_str(), &how, sizeof how);
+    if (fd >= 0) return UniqueFd(static_cast<int>(fd));
+    if (errno == EINTR || errno == EAGAIN) continue;  // EAGAIN: a rename raced the lookup
+    return fail(errno);
+  }
+}
+
+// The walk: every intermediate component is opened with
+// O_NOFOLLOW|O_DIRECTORY and the last with O_NOFOLLOW, so a symlink anywhere
+// fails. (For an intermediate symlink the kernel says ENOTDIR; we report
+// ELOOP, as openat2 does, after checking with fstatat.)
+Result<UniqueFd, int> open_with_walk(const DirFd& base, std::string_view path, int flags, mode_t mode) noexcept {
+  int current = base.get();
+  UniqueFd held;  // owns `current` once we have descended
+  std::string component;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    component.assign(path.substr(start, slash - start));
+    start = slash + 1;
+    bool last = start > path.size();
+    if (component.empty() || component == ".") {
+      if (!last) continue;
+      component = ".";
+    }
+    if (last) {
+      int fd = ::openat(current, component.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, mode);
+      if (fd < 0) return fail(errno);
+      return UniqueFd(fd);
+    }
+    int next = ::openat(current, component.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0) {
+      int err = errno;
+      struct stat st {};
+      if (err == ENOTDIR && ::fstatat(current, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISLNK(st.st_mode)) {
+        err = ELOOP;
+      }
+      return fail(err);
+    }
+    held.reset(next);
+    current = next;
+  }
+  return fail(EINVAL);  // unreachable: the loop always reaches the last component
+}
+
+}  // namespace
+
+bool kernel_has_openat2() noexcept {
+  struct open_how how {};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH;
+  long fd = ::syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how);
+  if (fd >= 0) {
+    ::close(static_cast<int>(fd));
+    return true;
+  }
+  return errno != ENOSYS && errno != EINVAL && errno != E2BIG && errno != EPERM;
+}
+
+Result<UniqueFd, int> open_beneath(const DirFd& base, std::string_view relative, int flags, mode_t mode,
+                                   ResolveMethod method) noexcept {
+  if (int bad = check_relative_path(relative); bad != 0) return fail(bad);
+  if (method != ResolveMethod::walk_only) {
+    auto opened = open_with_openat2(base, std::string(relative), flags, mode);
+    if (opened || method == ResolveMethod::openat2_only) return opened;
+    // Only a kernel without openat2 (or a filter answering ENOSYS) falls back.
+    if (opened.error() != ENOSYS) return opened;
+  }
+  return open_with_walk(base, relative, flags, mode);
+}
+
+}  // namespace qcell

@@ -1,0 +1,154 @@
+// limits.h — every size limit of qcell, in one place, each with its reason.
+//
+// Nothing in here is read from input. A program may lower a limit from its
+// configuration (e.g. databytes) but never raise one past the ceiling here.
+// docs/limits.md is checked against this table by tests/unit/limits_test.cc.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace qcell::limits {
+
+// --- SMTP (RFC 5321 section 4.5.3) ----------------------------------------
+
+// Longest SMTP command line we read, CRLF included. RFC 5321 sets 512 octets
+// and lets each extension add to it; SIZE=, BODY=, SMTPUTF8 and an AUTH=
+// parameter fit well inside 2048 (Postfix uses the same bound).
+inline constexpr std::size_t smtp_command_line = 2048;
+
+// Longest AUTH command or SASL continuation line: RFC 4954 section 4 raises
+// the command line limit to 12288 octets for the initial response.
+inline constexpr std::size_t smtp_auth_line = 12288;
+
+// Longest line inside DATA that we keep as one line. RFC 5321 allows 1000
+// octets; real mail has longer lines and qmail never limited them, so we
+// accept up to 64 KiB per line and refuse the message past that.
+inline constexpr std::size_t smtp_data_line = 65536;
+
+// Local part of an address: RFC 5321 section 4.5.3.1.1.
+inline constexpr std::size_t local_part = 64;
+
+// Domain of an address: RFC 5321 section 4.5.3.1.2.
+inline constexpr std::size_t domain = 255;
+
+// One label of a domain: RFC 1035 section 2.3.4.
+inline constexpr std::size_t domain_label = 63;
+
+// A whole reverse- or forward-path, punctuation included: RFC 5321 section
+// 4.5.3.1.3.
+inline constexpr std::size_t path = 256;
+
+// Recipients accepted for one message. RFC 5321 section 4.5.3.1.8 requires
+// at least 100; 1000 matches Postfix and bounds the envelope in memory
+// (qmail had no bound: CVE-2005-1515).
+inline constexpr std::size_t recipients_per_message = 1000;
+
+// SMTP protocol errors tolerated on one connection before we disconnect, so
+// that garbage cannot keep a cell busy forever.
+inline constexpr std::size_t smtp_errors_per_connection = 10;
+
+// --- messages ----------------------------------------------------------------
+
+// Message size when control/databytes is absent or 0. qmail's default was
+// "no limit", which lets one client fill the disk; 32 MiB carries any
+// legitimate attachment that mail can carry after base64 growth.
+inline constexpr std::uint64_t message_size_default = 32ULL * 1024 * 1024;
+
+// Ceiling for databytes: no configuration may raise the message size past
+// 1 GiB. It keeps every offset inside 31 bits even for external tools that
+// still use int, and bounds the disk one message can take.
+inline constexpr std::uint64_t message_size_ceiling = 1ULL << 30;
+
+// Total size of a message's header section that programs parsing headers
+// (qmail-inject, qmail-local's Delivered-To scan) hold in memory. Generous
+// for long DKIM and ARC chains, small enough for a cell's address space.
+inline constexpr std::size_t header_section = 256 * 1024;
+
+// One header field (with its continuation lines) that a header parser keeps.
+inline constexpr std::size_t header_field = 64 * 1024;
+
+// Received: and Delivered-To: fields after which a message is considered
+// looping; the value qmail uses (MAXHOPS 100).
+inline constexpr std::size_t hop_count = 100;
+
+// --- queue ------------------------------------------------------------------
+
+// One address in a qmail-queue envelope. qmail-queue refuses addresses of
+// 1000 bytes or more with exit code 11 (its ADDR buffer is 1003 bytes).
+inline constexpr std::size_t envelope_address = 1000;
+
+// --- configuration files -------------------------------------------------------
+
+// A control file read into memory. Long lists belong in a cdb
+// (morercpthosts.cdb, users/cdb); 1 MiB is thousands of lines.
+inline constexpr std::size_t control_file = 1024 * 1024;
+
+// One line of a control file after trimming (a domain, an address, a route).
+inline constexpr std::size_t control_line = 1024;
+
+// A .qmail file: a handful of delivery instructions. 64 KiB is hundreds of
+// lines and keeps the parser's memory small inside a user's cell.
+inline constexpr std::size_t dot_qmail_file = 64 * 1024;
+
+// A policy file in policy/: a page of text.
+inline constexpr std::size_t policy_file = 64 * 1024;
+
+// --- framing ------------------------------------------------------------------
+
+// Digits in a netstring length. Ten digits express every size below our
+// message ceiling; an eleventh digit is refused before any arithmetic.
+inline constexpr std::size_t netstring_length_digits = 10;
+
+// One request frame from a cell to the broker: a command and a few names.
+inline constexpr std::size_t broker_request = 4096;
+
+// One log line a cell sends to the broker; longer lines are cut and marked.
+inline constexpr std::size_t log_line = 1024;
+
+// Bytes read from a descriptor per read(2) by the line reader: the unit of
+// memory it holds beyond the longest line.
+inline constexpr std::size_t read_chunk = 16 * 1024;
+
+// --- the table, for documentation and tests -------------------------------------
+
+struct LimitEntry {
+  std::string_view name;
+  std::uint64_t value;
+  std::string_view unit;
+  std::string_view reason;
+};
+
+inline constexpr LimitEntry table[] = {
+    {"smtp_command_line", smtp_command_line, "bytes", "RFC 5321 4.5.3.1.4 plus room for extensions"},
+    {"smtp_auth_line", smtp_auth_line, "bytes", "RFC 4954 section 4"},
+    {"smtp_data_line", smtp_data_line, "bytes", "longer than RFC 5321's 1000, as real mail needs"},
+    {"local_part", local_part, "bytes", "RFC 5321 4.5.3.1.1"},
+    {"domain", domain, "bytes", "RFC 5321 4.5.3.1.2"},
+    {"domain_label", domain_label, "bytes", "RFC 1035 2.3.4"},
+    {"path", path, "bytes", "RFC 5321 4.5.3.1.3"},
+    {"recipients_per_message", recipients_per_message, "recipients", "RFC 5321 4.5.3.1.8 minimum is 100"},
+    {"smtp_errors_per_connection", smtp_errors_per_connection, "errors", "garbage cannot hold a cell"},
+    {"message_size_default", message_size_default, "bytes", "databytes absent or 0"},
+    {"message_size_ceiling", message_size_ceiling, "bytes", "no configuration goes higher"},
+    {"header_section", header_section, "bytes", "headers held in memory"},
+    {"header_field", header_field, "bytes", "one field with continuations"},
+    {"hop_count", hop_count, "fields", "qmail's MAXHOPS"},
+    {"envelope_address", envelope_address, "bytes", "qmail-queue exit 11 past it"},
+    {"control_file", control_file, "bytes", "long lists belong in cdb"},
+    {"control_line", control_line, "bytes", "one trimmed line"},
+    {"dot_qmail_file", dot_qmail_file, "bytes", "a handful of instructions"},
+    {"policy_file", policy_file, "bytes", "a page of text"},
+    {"netstring_length_digits", netstring_length_digits, "digits", "refused before arithmetic"},
+    {"broker_request", broker_request, "bytes", "one cell-to-broker frame"},
+    {"log_line", log_line, "bytes", "one log event"},
+    {"read_chunk", read_chunk, "bytes", "line reader's unit of reading"},
+};
+
+static_assert(local_part < path && domain < path);
+static_assert(smtp_auth_line > smtp_command_line);
+static_assert(message_size_default <= message_size_ceiling);
+static_assert(control_line < control_file);
+
+}  // namespace qcell::limits
