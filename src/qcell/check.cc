@@ -1,0 +1,60 @@
+// check.cc — `qcell check`: loads the control set through the core reader
+// and renders it, one setting per line.
+#include "qcell/check.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <variant>
+
+#include "core/control.h"
+#include "core/fd.h"
+
+namespace qcell {
+
+namespace {
+
+std::string render(const ControlValue& value) {
+  if (std::holds_alternative<std::monostate>(value)) return "(not set)";
+  if (const auto* text = std::get_if<std::string>(&value)) return *text;
+  if (const auto* number = std::get_if<std::uint64_t>(&value)) return std::to_string(*number);
+  const auto& list = std::get<std::vector<std::string>>(value);
+  std::string out;
+  for (const std::string& item : list) {
+    if (!out.empty()) out += ' ';
+    out += item;
+  }
+  return list.empty() ? "(empty list)" : out;
+}
+
+}  // namespace
+
+CheckReport check_installation(std::string_view root) {
+  CheckReport report;
+  std::string control_path = std::string(root) + "/control";
+  auto dir = open_directory(control_path.c_str());
+  if (!dir) {
+    report.exit_code = dir.error() == ENOENT ? exit_config_error : exit_system_error;
+    report.errors = "qcell check: cannot open " + control_path + ": " + ::strerror(dir.error()) + "\n";
+    return report;
+  }
+  auto set = load_control_set(*dir);
+  if (!set) {
+    const auto& [name, error] = set.error();
+    report.exit_code = error.code == ControlErrc::unreadable && error.sys_errno != ELOOP && error.sys_errno != EINVAL
+                           ? exit_system_error
+                           : exit_config_error;
+    report.errors = "qcell check: " + format_control_error(name, error) + "\n";
+    return report;
+  }
+  report.output = "qcell check: control directory " + control_path + "\n";
+  for (const ControlEntry& entry : control_table()) {
+    const ControlSetting* setting = set->find(entry.name);
+    report.output += "control " + std::string(entry.name) + " = " + render(setting->value) + " (" +
+                     (setting->from_file ? "file" : "default") + ")\n";
+  }
+  report.output += "qcell check: control files ok\n";
+  return report;
+}
+
+}  // namespace qcell

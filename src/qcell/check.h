@@ -1,0 +1,26 @@
+// check.h — `qcell check`: validate a qcell installation's configuration and
+// print what is in force. Reads only the administrator's files under the
+// root it is given; never network or mail data.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace qcell {
+
+// Exit codes of the qcell command (docs/qcell.md).
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_config_error = 100;  // the configuration is wrong: fix it
+inline constexpr int exit_system_error = 111;  // could not read it: a temporary or system problem
+inline constexpr int exit_usage = 100;         // bad command line
+
+struct CheckReport {
+  int exit_code = exit_ok;
+  std::string output;  // lines for standard output
+  std::string errors;  // lines for standard error
+};
+
+// Checks the control directory `root`/control and describes every setting.
+CheckReport check_installation(std::string_view root);
+
+}  // namespace qcell
