@@ -15,7 +15,7 @@ namespace qcell {
 namespace {
 
 std::string render(const ControlValue& value) {
-  if (std::holds_alternative<std::monostate>(value)) return "(not set)";
+  if (std::holds_alternative<std::monostate>(value)) return "(not set)";  // docs/qcell.md
   if (const auto* text = std::get_if<std::string>(&value)) return *text;
   if (const auto* number = std::get_if<std::uint64_t>(&value)) return std::to_string(*number);
   const auto& list = std::get<std::vector<std::string>>(value);
