@@ -1,0 +1,125 @@
+// check_test.cc — `qcell check`: the lines it prints, its error messages and
+// its exit codes (docs/qcell.md), driven through the library, and the
+// program's usage errors through the built binary.
+#include "qcell/check.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+namespace qcell {
+namespace {
+
+class CheckInstallation : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/qcell-check-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    root_ = pattern;
+    ASSERT_EQ(::mkdir((root_ + "/control").c_str(), 0755), 0);
+  }
+  void TearDown() override { ASSERT_EQ(std::system(("rm -rf '" + root_ + "'").c_str()), 0); }
+  void put(const std::string& name, const std::string& content) {
+    std::ofstream(root_ + "/control/" + name, std::ios::binary) << content;
+  }
+  std::string root_;
+};
+
+TEST_F(CheckInstallation, PrintsEverySettingAndItsSource) {
+  put("me", "mx.example.org\n");
+  put("rcpthosts", "example.org\nexample.net\n");
+  put("databytes", "5000\n");
+  CheckReport report = check_installation(root_);
+  EXPECT_EQ(report.exit_code, exit_ok);
+  EXPECT_EQ(report.errors, "");
+  EXPECT_NE(report.output.find("control me = mx.example.org (file)\n"), std::string::npos);
+  EXPECT_NE(report.output.find("control rcpthosts = example.org example.net (file)\n"), std::string::npos);
+  EXPECT_NE(report.output.find("control databytes = 5000 (file)\n"), std::string::npos);
+  EXPECT_NE(report.output.find("control timeoutsmtpd = 1200 (default)\n"), std::string::npos);
+  EXPECT_NE(report.output.find("control smtpgreeting = mx.example.org (default)\n"), std::string::npos);
+  EXPECT_NE(report.output.find("control badmailfrom = (not set) (default)\n"), std::string::npos);
+  EXPECT_NE(report.output.find("qcell check: control files ok\n"), std::string::npos);
+}
+
+TEST_F(CheckInstallation, MalformedFileIsAConfigurationError) {
+  put("me", "mx.example.org\n");
+  put("rcpthosts", "example.org\n");
+  put("concurrencyremote", "500\n");
+  CheckReport report = check_installation(root_);
+  EXPECT_EQ(report.exit_code, exit_config_error);
+  EXPECT_EQ(report.errors, "qcell check: control/concurrencyremote line 1: number out of the allowed range (1..120)\n");
+  EXPECT_EQ(report.output, "");
+}
+
+TEST_F(CheckInstallation, MissingRcpthostsRefusesInsteadOfOpenRelay) {
+  put("me", "mx.example.org\n");
+  CheckReport report = check_installation(root_);
+  EXPECT_EQ(report.exit_code, exit_config_error);
+  EXPECT_EQ(report.errors, "qcell check: control/rcpthosts: required file is missing\n");
+}
+
+TEST_F(CheckInstallation, SymlinkedFileIsRefusedAsAConfigurationError) {
+  put("me", "mx.example.org\n");
+  put("rcpthosts", "example.org\n");
+  ASSERT_EQ(::symlink("/etc/hostname", (root_ + "/control/helohost").c_str()), 0);
+  CheckReport report = check_installation(root_);
+  EXPECT_EQ(report.exit_code, exit_config_error);
+  EXPECT_EQ(report.errors, "qcell check: control/helohost: cannot read file (errno 40)\n");
+}
+
+TEST_F(CheckInstallation, MissingControlDirectoryIsAConfigurationError) {
+  CheckReport report = check_installation(root_ + "/nonexistent");
+  EXPECT_EQ(report.exit_code, exit_config_error);
+  EXPECT_EQ(report.errors,
+            "qcell check: cannot open " + root_ + "/nonexistent/control: No such file or directory\n");
+}
+
+TEST_F(CheckInstallation, UnreadableFileIsASystemError) {
+  put("me", "mx.example.org\n");
+  put("rcpthosts", "example.org\n");
+  put("helohost", "x\n");
+  ASSERT_EQ(::chmod(root_.c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((root_ + "/control/helohost").c_str(), 0), 0);
+  // Root reads any file, so the check runs in a child that is nobody.
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgroups(0, nullptr) != 0 || ::setresgid(65534, 65534, 65534) != 0 ||
+                             ::setresuid(65534, 65534, 65534) != 0)) {
+      _exit(90);
+    }
+    CheckReport report = check_installation(root_);
+    bool expected = report.exit_code == exit_system_error &&
+                    report.errors == "qcell check: control/helohost: cannot read file (errno 13)\n";
+    _exit(expected ? 0 : 91);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "90: could not drop to nobody; 91: wrong report";
+}
+
+int run_qcell(const std::string& arguments) {
+  std::string command = std::string(QCELL_BINARY_DIR) + "/bin/qcell " + arguments + " >/dev/null 2>&1";
+  int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(QcellCommand, ExitCodesOfTheProgram) {
+  EXPECT_EQ(run_qcell("version"), 0);
+  EXPECT_EQ(run_qcell("control-table"), 0);
+  EXPECT_EQ(run_qcell(""), 100);
+  EXPECT_EQ(run_qcell("frobnicate"), 100);
+  EXPECT_EQ(run_qcell("check --bogus"), 100);
+  EXPECT_EQ(run_qcell("check --root /nonexistent-qcell-root"), 100);
+}
+
+}  // namespace
+}  // namespace qcell
