@@ -1,0 +1,128 @@
+// main.cc (qcell-testcell) — the containment tests' hostile cell. It reads
+// one command per line on descriptor 0, tries it, and answers one line on
+// descriptor 1: "ok ...", "errno N" or, for a forbidden system call, nothing
+// (the kernel kills it). Descriptor 2 is its log. Its input comes from the
+// test only; it is deliberately written to attempt escapes, not to be safe.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+
+void answer(const char* text) {
+  char line[512];
+  int n = std::snprintf(line, sizeof line, "%s\n", text);
+  if (n > 0 && ::write(1, line, static_cast<std::size_t>(n)) < 0) ::_exit(3);
+}
+
+void answer_result(long rc) {
+  char text[64];
+  if (rc < 0) {
+    std::snprintf(text, sizeof text, "errno %d", errno);
+  } else {
+    std::snprintf(text, sizeof text, "ok %ld", rc);
+  }
+  answer(text);
+}
+
+// Reads one line from fd 0 into `line`; false at end of input.
+bool read_command(char* line, std::size_t size) {
+  std::size_t used = 0;
+  while (used + 1 < size) {
+    char c = 0;
+    ssize_t n = ::read(0, &c, 1);
+    if (n <= 0) return false;
+    if (c == '\n') break;
+    line[used++] = c;
+  }
+  line[used] = '\0';
+  return true;
+}
+
+void run(char* command) {
+  char* argument = std::strchr(command, ' ');
+  if (argument != nullptr) *argument++ = '\0';
+  const char* arg = argument == nullptr ? "" : argument;
+
+  if (std::strcmp(command, "ping") == 0) {
+    answer("ok pong");
+  } else if (std::strcmp(command, "open") == 0) {  // open a path for reading
+    answer_result(::open(arg, O_RDONLY | O_CLOEXEC));
+  } else if (std::strcmp(command, "create") == 0) {  // create a file
+    answer_result(::open(arg, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  } else if (std::strcmp(command, "listdir") == 0) {  // count entries of a directory
+    DIR* dir = ::opendir(arg);
+    if (dir == nullptr) {
+      answer_result(-1);
+      return;
+    }
+    long count = 0;
+    while (::readdir(dir) != nullptr) ++count;
+    ::closedir(dir);
+    answer_result(count);
+  } else if (std::strcmp(command, "connect") == 0) {  // TCP connect to 127.0.0.1:PORT
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+      answer_result(-1);
+      return;
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<unsigned short>(std::atoi(arg)));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    answer_result(::connect(s, reinterpret_cast<sockaddr*>(&address), sizeof address));
+    ::close(s);
+  } else if (std::strcmp(command, "kill") == 0) {  // send SIGTERM to a pid
+    answer_result(::kill(static_cast<pid_t>(std::atol(arg)), SIGTERM));
+  } else if (std::strcmp(command, "alloc") == 0) {  // map and touch N MiB
+    std::size_t bytes = static_cast<std::size_t>(std::atol(arg)) << 20;
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      answer_result(-1);
+      return;
+    }
+    std::memset(p, 1, bytes);
+    answer("ok mapped");
+  } else if (std::strcmp(command, "fill") == 0) {  // write N KiB to an open file descriptor 3
+    ::signal(SIGXFSZ, SIG_IGN);  // a file-size overrun then fails with EFBIG instead of killing
+    char block[1024];
+    std::memset(block, 'f', sizeof block);
+    long total = 0;
+    for (long i = 0; i < std::atol(arg); ++i) {
+      ssize_t n = ::write(3, block, sizeof block);
+      if (n < 0) {
+        answer_result(-1);
+        return;
+      }
+      total += n;
+    }
+    answer_result(total);
+  } else if (std::strcmp(command, "forbidden") == 0) {  // a syscall no policy allows
+    ::syscall(SYS_ptrace, 0, 0, 0, 0);
+    answer("ok survived");  // never reached: the filter kills the process
+  } else if (std::strcmp(command, "exit") == 0) {
+    ::_exit(std::atoi(arg));
+  } else {
+    answer("error unknown command");
+  }
+}
+
+}  // namespace
+
+int main() {
+  char line[512];
+  while (read_command(line, sizeof line)) run(line);
+  return 0;
+}
