@@ -33,6 +33,7 @@ struct Namespaces {
 // where creating them per cell costs too much (a network namespace costs
 // about a millisecond). Invalid descriptors mean "create a fresh one".
 struct SharedNamespaces {
+  int mnt = -1;  // a mount namespace whose root is already the cell's view
   int net = -1;
   int ipc = -1;
   int uts = -1;
@@ -148,12 +149,18 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
 
 // Creates namespaces to be shared by the cells of one kind (net, ipc, uts as
 // requested). The descriptors stay valid as long as they are open.
+// With which.mount, the mount namespace is built with `views` under an empty
+// read-only root exactly as a fresh cell's would be (pivot_root included),
+// so cells that join it see the same view; staging_root as in CellSpec.
 struct OwnedNamespaces {
+  UniqueFd mnt;
   UniqueFd net;
   UniqueFd ipc;
   UniqueFd uts;
-  [[nodiscard]] SharedNamespaces view() const { return {net.get(), ipc.get(), uts.get()}; }
+  [[nodiscard]] SharedNamespaces view() const { return {mnt.get(), net.get(), ipc.get(), uts.get()}; }
 };
-Result<OwnedNamespaces, SpawnError> create_shared_namespaces(const Namespaces& which);
+Result<OwnedNamespaces, SpawnError> create_shared_namespaces(const Namespaces& which,
+                                                             const std::vector<View>& views = {},
+                                                             const std::string& staging_root = {});
 
 }  // namespace qcell::sandbox

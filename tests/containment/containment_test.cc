@@ -113,6 +113,27 @@ TEST_F(Containment, SharedNamespacesAreJoinedNotCreated) {
   EXPECT_NE(ns_link(pa, "pid"), ns_link(pb, "pid"));
 }
 
+TEST_F(Containment, APreCreatedMountViewHoldsLikeAFreshOne) {
+  sandbox::CellSpec s = spec();
+  ScratchDir template_staging;
+  auto shared = sandbox::create_shared_namespaces({true, false, true, true, true}, s.views, template_staging.path());
+  ASSERT_TRUE(shared.ok()) << sandbox::format_spawn_error("shared", shared.error());
+  s.shared = shared->view();
+  TestCell a, b;
+  ASSERT_EQ(a.start(s), "");
+  ASSERT_EQ(b.start(s), "");
+  EXPECT_EQ(a.ask("open /data/hello"), "ok 3");
+  EXPECT_EQ(a.ask("open /etc/passwd"), "errno " + std::to_string(ENOENT));
+  EXPECT_EQ(a.ask("open /data/escape"), "errno " + std::to_string(ENOENT));
+  EXPECT_EQ(a.ask("create /newfile"), "errno " + std::to_string(EROFS));
+  EXPECT_EQ(a.ask("listdir /proc"), "errno " + std::to_string(ENOENT));
+  std::string pa = std::to_string(a.pid()), pb = std::to_string(b.pid());
+  EXPECT_EQ(ns_link(pa, "mnt"), ns_link(pb, "mnt"));
+  EXPECT_NE(ns_link(pa, "mnt"), ns_link("self", "mnt"));
+  EXPECT_NE(ns_link(pa, "pid"), ns_link(pb, "pid"));
+  EXPECT_EQ(status_field(proc_status(a.pid()), "Seccomp"), "2");
+}
+
 TEST_F(Containment, AForbiddenSyscallKillsWithSigsysAndTheKernelSaysWhich) {
   sandbox::KernelLog kernel_log;
   ASSERT_TRUE(kernel_log.available()) << "/dev/kmsg is needed to name the syscall";

@@ -5,8 +5,12 @@
 // seccomp, execveat. A failed step is reported to the broker through a pipe
 // and the child exits; the cell never runs with a wall missing.
 //
-// Everything that allocates is prepared in the parent; the child (a copy of
-// a single-threaded broker) only makes system calls.
+// The child is created like posix_spawn's: CLONE_VM|CLONE_VFORK, on a stack
+// of its own, sharing the broker's memory until exec while the broker waits
+// (copying the address space is what makes fork cost milliseconds here; see
+// docs/cells.md). So everything that allocates is prepared in the parent,
+// and the child changes credentials with raw system calls: glibc's wrappers
+// would broadcast the change to the broker's threads.
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -16,6 +20,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -52,6 +57,7 @@ struct MountPlan {
 
 struct ChildPlan {
   const CellSpec* spec;
+  std::string staging_root;
   std::vector<MountPlan> mounts;
   std::vector<std::string> directories_to_create;  // in order, inside the staging root
   std::vector<char*> argv;
@@ -84,6 +90,10 @@ void check(bool ok, Step step, const char* detail = nullptr) noexcept {
 }
 
 void join_shared_namespaces(const CellSpec& spec) noexcept {
+  if (spec.namespaces.mount && spec.shared.mnt >= 0) {
+    check(::setns(spec.shared.mnt, CLONE_NEWNS) == 0, Step::join_namespaces, "mnt");
+    check(::chdir("/") == 0, Step::join_namespaces, "chdir /");
+  }
   if (spec.namespaces.net && spec.shared.net >= 0) check(::setns(spec.shared.net, CLONE_NEWNET) == 0, Step::join_namespaces, "net");
   if (spec.namespaces.ipc && spec.shared.ipc >= 0) check(::setns(spec.shared.ipc, CLONE_NEWIPC) == 0, Step::join_namespaces, "ipc");
   if (spec.namespaces.uts && spec.shared.uts >= 0) check(::setns(spec.shared.uts, CLONE_NEWUTS) == 0, Step::join_namespaces, "uts");
@@ -91,9 +101,9 @@ void join_shared_namespaces(const CellSpec& spec) noexcept {
 
 // An empty read-only tmpfs root holding only the views, entered with pivot_root.
 void mount_view(const ChildPlan& plan) noexcept {
-  const CellSpec& spec = *plan.spec;
+  const std::string& staging_root = plan.staging_root;
   check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, Step::mount_view, "make / private");
-  check(::mount("qcell", spec.staging_root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+  check(::mount("qcell", staging_root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
                 "size=64k,nr_inodes=256,mode=0755") == 0,
         Step::mount_view, "tmpfs root");
   for (const std::string& dir : plan.directories_to_create) {
@@ -107,7 +117,7 @@ void mount_view(const ChildPlan& plan) noexcept {
     check(::mount(nullptr, m.target_in_staging.c_str(), nullptr, flags, nullptr) == 0, Step::mount_view,
           m.target_in_staging.c_str());
   }
-  check(::chdir(spec.staging_root.c_str()) == 0, Step::pivot_root, "chdir to new root");
+  check(::chdir(staging_root.c_str()) == 0, Step::pivot_root, "chdir to new root");
   check(::syscall(SYS_pivot_root, ".", ".") == 0, Step::pivot_root, "pivot_root");
   check(::umount2(".", MNT_DETACH) == 0, Step::pivot_root, "detach old root");
   check(::chdir("/") == 0, Step::pivot_root, "chdir /");
@@ -188,9 +198,9 @@ void drop_privileges(const CellSpec& spec) noexcept {
                                         SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
                                         SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) == 0,
         Step::bounding_set, "securebits");
-  check(::setgroups(0, nullptr) == 0, Step::groups, "setgroups");
-  check(::setresgid(spec.gid, spec.gid, spec.gid) == 0, Step::gid, "setresgid");
-  check(::setresuid(spec.uid, spec.uid, spec.uid) == 0, Step::uid, "setresuid");
+  check(::syscall(SYS_setgroups, 0, nullptr) == 0, Step::groups, "setgroups");
+  check(::syscall(SYS_setresgid, spec.gid, spec.gid, spec.gid) == 0, Step::gid, "setresgid");
+  check(::syscall(SYS_setresuid, spec.uid, spec.uid, spec.uid) == 0, Step::uid, "setresuid");
   // Verify: every id is the role's, and every capability set is empty.
   uid_t ru = 0, eu = 0, su = 0;
   gid_t rg = 0, eg = 0, sg = 0;
@@ -221,7 +231,7 @@ void drop_privileges(const CellSpec& spec) noexcept {
   if (spec.namespaces.uts) {
     check(::sethostname(spec.name.data(), spec.name.size()) == 0, Step::hostname, "sethostname");
   }
-  if (spec.namespaces.mount) mount_view(local);
+  if (spec.namespaces.mount && spec.shared.mnt < 0) mount_view(local);
   arrange_descriptors(local);
   set_rlimits(spec, false);
   drop_privileges(spec);
@@ -240,6 +250,32 @@ void drop_privileges(const CellSpec& spec) noexcept {
   ::syscall(SYS_execveat, exec_program_fd, "", local.argv.data(), local.envp.data(), AT_EMPTY_PATH);
   report_and_exit(Step::exec, errno, "execveat");
 }
+
+int child_entry(void* plan) { run_child(*static_cast<const ChildPlan*>(plan)); }
+
+// A stack for the child, with a guard page below it.
+class ChildStack {
+ public:
+  static constexpr std::size_t size = 256 * 1024;
+  ChildStack() {
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (p == MAP_FAILED) return;
+    base_ = static_cast<char*>(p);
+    if (::mprotect(base_, 4096, PROT_NONE) != 0) {
+      ::munmap(base_, size);
+      base_ = nullptr;
+    }
+  }
+  ~ChildStack() {
+    if (base_ != nullptr) ::munmap(base_, size);
+  }
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+  [[nodiscard]] void* top() const { return base_ == nullptr ? nullptr : base_ + size; }
+
+ private:
+  char* base_ = nullptr;
+};
 
 // Parent directories of `path` (absolute), shallowest first, then path itself.
 void add_directories(const std::string& root, const std::string& path, std::vector<std::string>& out) {
@@ -316,7 +352,7 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
     }
   }
   if (!nofile_set) return fail(SpawnError{Step::rlimits, EINVAL, "RLIMIT_NOFILE must be set"});
-  if (spec.namespaces.mount && spec.staging_root.empty()) {
+  if (spec.namespaces.mount && spec.shared.mnt < 0 && spec.staging_root.empty()) {
     return fail(SpawnError{Step::mount_view, EINVAL, "no staging root for the mount view"});
   }
   if (!spec.namespaces.mount && !spec.views.empty()) {
@@ -325,6 +361,7 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
 
   ChildPlan plan;
   plan.spec = &spec;
+  plan.staging_root = spec.staging_root;
   plan.landlock_abi = available.landlock ? landlock_abi() : 0;
   plan.restrict_network = spec.namespaces.net;
   for (const View& v : spec.views) {
@@ -345,16 +382,17 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
   UniqueFd report_write(report[1]);
   plan.report_fd = report_write.get();
 
-  unsigned long flags = SIGCHLD;
-  if (spec.namespaces.mount) flags |= CLONE_NEWNS;
+  int flags = SIGCHLD | CLONE_VM | CLONE_VFORK;
+  if (spec.namespaces.mount && spec.shared.mnt < 0) flags |= CLONE_NEWNS;
   if (spec.namespaces.pid) flags |= CLONE_NEWPID;
   if (spec.namespaces.net && spec.shared.net < 0) flags |= CLONE_NEWNET;
   if (spec.namespaces.ipc && spec.shared.ipc < 0) flags |= CLONE_NEWIPC;
   if (spec.namespaces.uts && spec.shared.uts < 0) flags |= CLONE_NEWUTS;
-  // A fork-like clone (no new stack): the child continues here on a copy.
-  long child = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+  ChildStack stack;
+  if (stack.top() == nullptr) return fail(SpawnError{Step::clone, ENOMEM, "child stack"});
+  // Returns once the child has exec'd or exited (CLONE_VFORK).
+  int child = ::clone(child_entry, stack.top(), flags, &plan);
   if (child < 0) return fail(SpawnError{Step::clone, errno, "clone"});
-  if (child == 0) run_child(plan);
 
   report_write.reset();
   FailureRecord record{};
@@ -370,47 +408,76 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
   return fail(SpawnError{record.step, record.sys_errno, record.detail});
 }
 
-Result<OwnedNamespaces, SpawnError> create_shared_namespaces(const Namespaces& which) {
-  // A short-lived child unshares, the parent opens its namespace files, the
-  // child exits; the open descriptors keep the namespaces alive.
+Result<OwnedNamespaces, SpawnError> create_shared_namespaces(const Namespaces& which, const std::vector<View>& views,
+                                                             const std::string& staging_root) {
+  // A short-lived child enters new namespaces (building the mount view, if
+  // asked) and reports; the parent opens its namespace files; the child
+  // exits; the open descriptors keep the namespaces alive.
+  if (which.mount && staging_root.empty()) return fail(SpawnError{Step::mount_view, EINVAL, "no staging root"});
+  int report[2];
   int sync[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return fail(SpawnError{Step::clone, errno, "pipe"});
+  UniqueFd report_read(report[0]);
+  UniqueFd report_write(report[1]);
   if (::pipe2(sync, O_CLOEXEC) != 0) return fail(SpawnError{Step::clone, errno, "pipe"});
   UniqueFd sync_read(sync[0]);
   UniqueFd sync_write(sync[1]);
+  ChildPlan plan;
+  plan.staging_root = staging_root;
+  for (const View& v : views) {
+    add_directories(staging_root, v.target, plan.directories_to_create);
+    plan.mounts.push_back({v.source, staging_root + v.target, v.writable});
+  }
   unsigned long flags = SIGCHLD;
+  if (which.mount) flags |= CLONE_NEWNS;
   if (which.net) flags |= CLONE_NEWNET;
   if (which.ipc) flags |= CLONE_NEWIPC;
   if (which.uts) flags |= CLONE_NEWUTS;
-  long child = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);
+  long child = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, 0);  // once per kind: a plain fork is fine
   if (child < 0) return fail(SpawnError{Step::clone, errno, "clone for shared namespaces"});
   if (child == 0) {
-    sync_write.reset();
+    sync_write.reset();  // or the read below would never see end of file
+    if (::dup3(report_write.get(), exec_report_fd, O_CLOEXEC) != exec_report_fd) ::_exit(126);
+    if (which.mount) mount_view(plan);
+    FailureRecord ready{};
+    ready.step = Step::exec;  // "ready", not a failure: see below
+    ssize_t ignored = ::write(exec_report_fd, &ready, sizeof ready);
     char byte = 0;
-    ssize_t ignored = ::read(sync_read.get(), &byte, 1);  // wait until the parent has the namespaces open
+    ignored = ::read(sync_read.get(), &byte, 1);  // wait until the parent has the namespaces open
     (void)ignored;
     ::_exit(0);
   }
+  report_write.reset();
   auto pid = static_cast<pid_t>(child);
+  FailureRecord record{};
+  auto got = read_full(report_read.get(), std::as_writable_bytes(std::span(&record, 1)));
   OwnedNamespaces owned;
-  std::string base = "/proc/" + std::to_string(pid) + "/ns/";
-  int err = 0;
-  if (which.net) {
-    owned.net.reset(::open((base + "net").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!owned.net) err = errno;
-  }
-  if (which.ipc) {
-    owned.ipc.reset(::open((base + "ipc").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!owned.ipc) err = errno;
-  }
-  if (which.uts) {
-    owned.uts.reset(::open((base + "uts").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!owned.uts) err = errno;
+  SpawnError error{Step::clone, 0, ""};
+  bool ok = got.ok() && *got == sizeof record && record.step == Step::exec;
+  if (!ok) {
+    record.detail[sizeof record.detail - 1] = '\0';
+    error = got.ok() && *got == sizeof record ? SpawnError{record.step, record.sys_errno, record.detail}
+                                               : SpawnError{Step::clone, EPROTO, "namespace child died"};
+  } else {
+    std::string base = "/proc/" + std::to_string(pid) + "/ns/";
+    auto open_ns = [&](bool wanted, const char* name, UniqueFd& into) {
+      if (!wanted || !ok) return;
+      into.reset(::open((base + name).c_str(), O_RDONLY | O_CLOEXEC));
+      if (!into) {
+        ok = false;
+        error = SpawnError{Step::join_namespaces, errno, std::string("open ") + name};
+      }
+    };
+    open_ns(which.mount, "mnt", owned.mnt);
+    open_ns(which.net, "net", owned.net);
+    open_ns(which.ipc, "ipc", owned.ipc);
+    open_ns(which.uts, "uts", owned.uts);
   }
   sync_write.reset();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (err != 0) return fail(SpawnError{Step::join_namespaces, err, "open namespace files"});
+  if (!ok) return fail(error);
   return owned;
 }
 
