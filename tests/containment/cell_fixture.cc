@@ -11,40 +11,37 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+
+#include "qcell/policies.h"
 
 namespace qcell::testing {
 
-namespace {
-constexpr uid_t nobody = 65534;
-constexpr gid_t nogroup = 65534;
-
-// What qcell-testcell needs (found with strace; each one used by a test).
-constexpr const char* testcell_syscalls[] = {
-    "read", "write", "close", "exit_group", "brk", "mmap", "munmap", "mprotect", "arch_prctl",
-    "set_tid_address", "set_robust_list", "rseq", "prlimit64", "getrandom", "readlink",
-    "openat", "newfstatat", "fstat", "getdents64", "socket", "connect", "kill", "rt_sigaction",
-    "rt_sigprocmask", "lseek",
-};
-}  // namespace
-
 sandbox::CellSpec TestCell::default_spec(const std::string& data_dir, const std::string& staging) {
-  sandbox::CellSpec spec;
-  spec.name = "qcell-testcell";
-  spec.uid = nobody;
-  spec.gid = nogroup;
-  spec.namespaces = {true, true, true, true, true};
-  spec.views.push_back({data_dir, "/data", true});
-  spec.rlimits = {{RLIMIT_AS, 64ULL << 20}, {RLIMIT_NOFILE, 16},     {RLIMIT_FSIZE, 64ULL << 10},
-                  {RLIMIT_NPROC, 0},        {RLIMIT_CORE, 0},        {RLIMIT_CPU, 30}};
-  for (const char* name : testcell_syscalls) spec.syscalls.push_back({seccomp_syscall_resolve_name(name), {}});
-  spec.landlock.push_back({sandbox::Access::read, "/data"});
-  spec.landlock.push_back({sandbox::Access::write, "/data"});
-  spec.landlock_scope_abstract_unix = true;
-  spec.landlock_scope_signal = true;
-  spec.argv = {"qcell-testcell"};
-  spec.staging_root = staging;
-  return spec;
+  // The cell comes from the shipped policy; only the scratch view at /data
+  // (and Landlock's rules for it) are the test's own.
+  auto files = load_policies(QCELL_SOURCE_DIR "/policy");
+  if (!files) {
+    for (const std::string& e : files.error()) std::fprintf(stderr, "%s\n", e.c_str());
+    std::abort();
+  }
+  const PolicyFile* testcell = nullptr;
+  for (const PolicyFile& f : *files) {
+    if (f.policy.cell == "qcell-testcell") testcell = &f;
+  }
+  if (testcell == nullptr) std::abort();
+  Installation installation{QCELL_SOURCE_DIR "/policy", QCELL_BINARY_DIR "/bin", staging};
+  auto spec = compile_policy(testcell->policy, installation);
+  if (!spec) {
+    std::fprintf(stderr, "%s\n", spec.error().c_str());
+    std::abort();
+  }
+  spec->views.push_back({data_dir, "/data", true});
+  spec->landlock.push_back({sandbox::Access::read, "/data"});
+  spec->landlock.push_back({sandbox::Access::write, "/data"});
+  spec->argv = {"qcell-testcell"};
+  return std::move(spec.value());
 }
 
 std::string TestCell::start(sandbox::CellSpec spec, int fd3) {

@@ -1,0 +1,243 @@
+// policies.cc — loading, validating, describing and compiling policies.
+#include "qcell/policies.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "core/control.h"
+#include "core/fd.h"
+#include "core/byte_buffer.h"
+#include "core/limits.h"
+
+namespace qcell {
+
+namespace {
+
+std::string at_line(const PolicyFile& file, std::size_t line) {
+  return "policy/" + file.file_name + (line != 0 ? " line " + std::to_string(line) : std::string()) + ": ";
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int rlimit_resource(RlimitName name) {
+  switch (name) {
+    case RlimitName::as: return RLIMIT_AS;
+    case RlimitName::nofile: return RLIMIT_NOFILE;
+    case RlimitName::fsize: return RLIMIT_FSIZE;
+    case RlimitName::nproc: return RLIMIT_NPROC;
+    case RlimitName::cpu: return RLIMIT_CPU;
+    case RlimitName::core: return RLIMIT_CORE;
+    case RlimitName::memlock: return RLIMIT_MEMLOCK;
+    case RlimitName::stack: return RLIMIT_STACK;
+  }
+  return -1;
+}
+
+sandbox::SyscallCondition::Op to_sandbox(SyscallCondition::Op op) {
+  switch (op) {
+    case SyscallCondition::Op::eq: return sandbox::SyscallCondition::Op::eq;
+    case SyscallCondition::Op::ne: return sandbox::SyscallCondition::Op::ne;
+    case SyscallCondition::Op::lt: return sandbox::SyscallCondition::Op::lt;
+    case SyscallCondition::Op::le: return sandbox::SyscallCondition::Op::le;
+    case SyscallCondition::Op::gt: return sandbox::SyscallCondition::Op::gt;
+    case SyscallCondition::Op::ge: return sandbox::SyscallCondition::Op::ge;
+    case SyscallCondition::Op::masked_eq: return sandbox::SyscallCondition::Op::masked_eq;
+  }
+  return sandbox::SyscallCondition::Op::eq;
+}
+
+std::string namespaces_text(const NamespaceSet& ns) {
+  std::string out;
+  auto add = [&out](bool on, const char* name) {
+    if (!on) return;
+    if (!out.empty()) out += ' ';
+    out += name;
+  };
+  add(ns.mount, "mount");
+  add(ns.pid, "pid");
+  add(ns.net, "net");
+  add(ns.ipc, "ipc");
+  add(ns.uts, "uts");
+  return out.empty() ? "none" : out;
+}
+
+std::string rlimit_text(const Rlimit& r) {
+  return std::string(rlimit_name_text(r.name)) + "=" + (r.value ? std::to_string(*r.value) : "unlimited");
+}
+
+}  // namespace
+
+Result<std::vector<PolicyFile>, std::vector<std::string>> load_policies(const std::string& policy_dir) {
+  std::vector<std::string> errors;
+  auto dir = open_directory(policy_dir.c_str());
+  if (!dir) return fail(std::vector<std::string>{"cannot open " + policy_dir + ": " + ::strerror(dir.error())});
+  std::vector<std::string> names;
+  DIR* listing = ::opendir(policy_dir.c_str());
+  if (listing == nullptr) return fail(std::vector<std::string>{"cannot list " + policy_dir + ": " + ::strerror(errno)});
+  while (struct dirent* entry = ::readdir(listing)) {
+    std::string name = entry->d_name;
+    if (name.size() > 7 && name.compare(name.size() - 7, 7, ".policy") == 0) names.push_back(name);
+  }
+  ::closedir(listing);
+  std::sort(names.begin(), names.end());
+
+  std::vector<PolicyFile> files;
+  for (const std::string& name : names) {
+    auto text = read_control_file(*dir, name);  // the same bounded, no-symlink reader
+    if (!text || !text->has_value()) {
+      errors.push_back("policy/" + name + ": cannot read file" +
+                       (text ? std::string() : " (errno " + std::to_string(text.error().sys_errno) + ")"));
+      continue;
+    }
+    auto policy = parse_policy(qcell::as_bytes(std::string_view(**text)));
+    if (!policy) {
+      errors.push_back(format_policy_error("policy/" + name, policy.error()));
+      continue;
+    }
+    if (policy->cell + ".policy" != name) {
+      errors.push_back("policy/" + name + ": the file must be named after its cell: " + policy->cell + ".policy");
+      continue;
+    }
+    files.push_back({name, std::move(policy.value())});
+  }
+  if (!errors.empty()) return fail(std::move(errors));
+  return files;
+}
+
+std::vector<std::string> validate_policy(const PolicyFile& file, const Installation& installation) {
+  std::vector<std::string> problems;
+  const Policy& p = file.policy;
+  for (const SyscallRule& rule : p.syscalls) {
+    if (seccomp_syscall_resolve_name(rule.name.c_str()) == __NR_SCMP_ERROR) {
+      problems.push_back(at_line(file, rule.line) + "unknown syscall '" + rule.name + "'");
+    }
+  }
+  if (!p.runs_as_recipient()) {
+    struct passwd* pw = ::getpwnam(p.user.c_str());
+    if (pw == nullptr) {
+      problems.push_back(at_line(file, 0) + "unknown user '" + p.user + "'");
+    } else if (pw->pw_uid == 0) {
+      problems.push_back(at_line(file, 0) + "user '" + p.user + "' is root: a cell never runs as root");
+    }
+    struct group* gr = ::getgrnam(p.group.c_str());
+    if (gr == nullptr) {
+      problems.push_back(at_line(file, 0) + "unknown group '" + p.group + "'");
+    } else if (gr->gr_gid == 0) {
+      problems.push_back(at_line(file, 0) + "group '" + p.group + "' is root's: a cell never runs in group 0");
+    }
+  }
+  for (const View& v : p.views) {
+    if (v.path.rfind(home_variable, 0) == 0) continue;  // resolved per request
+    if (!is_directory(v.path)) problems.push_back(at_line(file, 0) + "view " + v.path + " is not a directory");
+  }
+  std::string program = installation.bin_dir + "/" + p.program;
+  if (::access(program.c_str(), X_OK) != 0) {
+    problems.push_back(at_line(file, 0) + "program " + program + " is missing or not executable");
+  }
+  for (const Rlimit& r : p.rlimits) {
+    if (r.name == RlimitName::nofile && r.value && *r.value >= 1022) {
+      problems.push_back(at_line(file, 0) + "rlimit nofile must stay below 1022 (docs/cells.md)");
+    }
+  }
+  return problems;
+}
+
+std::string describe_allowances(const Policy& p) {
+  std::string out;
+  out += "  runs as: user " + p.user + ", group " + p.group + ", lifetime " + std::string(lifetime_text(p.lifetime)) +
+         "\n";
+  out += "  namespaces: " + namespaces_text(p.namespaces) + "\n";
+  out += "  sees: ";
+  if (p.views.empty()) out += p.namespaces.mount ? "nothing (empty read-only root)" : "the host filesystem";
+  for (std::size_t i = 0; i < p.views.size(); ++i) {
+    out += (i ? ", " : "") + p.views[i].path + (p.views[i].writable ? " (rw)" : " (ro)");
+  }
+  out += "\n  network: " + std::string(p.namespaces.net ? "none (own empty network namespace)" : "the host's") + "\n";
+  out += "  descriptors:";
+  for (const FdGrant& g : p.fds) out += " " + std::to_string(g.number) + "=" + std::string(fd_name_text(g.name));
+  out += "\n  rlimits:";
+  for (const Rlimit& r : p.rlimits) out += " " + rlimit_text(r);
+  out += "\n  syscalls (" + std::to_string(p.syscalls.size()) + "):";
+  for (const SyscallRule& s : p.syscalls) out += " " + s.name + (s.conditions.empty() ? "" : "(conditional)");
+  out += "\n  landlock:";
+  if (p.landlock.empty() && !p.landlock_scope.abstract_unix && !p.landlock_scope.signal) out += " no rules";
+  for (const LandlockRule& l : p.landlock) out += " " + std::string(landlock_access_text(l.access)) + ":" + l.path;
+  if (p.landlock_scope.abstract_unix) out += " scope:abstract-unix";
+  if (p.landlock_scope.signal) out += " scope:signal";
+  out += "\n  requests:";
+  if (p.requests.empty()) out += " none";
+  for (RequestName r : p.requests) out += " " + std::string(request_name_text(r));
+  out += "\n";
+  return out;
+}
+
+std::string cells_table_markdown(const std::vector<PolicyFile>& files) {
+  std::string out = "| cell | uid | group | sees | network | descriptors | syscalls | requests |\n";
+  out += "|---|---|---|---|---|---|---|---|\n";
+  for (const PolicyFile& f : files) {
+    const Policy& p = f.policy;
+    std::string sees;
+    for (const View& v : p.views) sees += (sees.empty() ? "" : ", ") + v.path + (v.writable ? " rw" : " ro");
+    if (sees.empty()) sees = p.namespaces.mount ? "nothing" : "host filesystem";
+    std::string fds;
+    for (const FdGrant& g : p.fds) fds += (fds.empty() ? "" : ", ") + std::to_string(g.number) + " " + std::string(fd_name_text(g.name));
+    std::string requests;
+    for (RequestName r : p.requests) requests += (requests.empty() ? "" : ", ") + std::string(request_name_text(r));
+    out += "| `" + p.cell + "` | " + p.user + " | " + p.group + " | " + sees + " | " +
+           (p.namespaces.net ? "none" : "host") + " | " + fds + " | " + std::to_string(p.syscalls.size()) + " | " +
+           (requests.empty() ? "none" : requests) + " |\n";
+  }
+  return out;
+}
+
+Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Installation& installation) {
+  if (p.runs_as_recipient()) return fail(std::string("cell " + p.cell + " runs as the recipient: compiled per request"));
+  sandbox::CellSpec spec;
+  spec.name = p.cell;
+  struct passwd* pw = ::getpwnam(p.user.c_str());
+  struct group* gr = ::getgrnam(p.group.c_str());
+  if (pw == nullptr || gr == nullptr) return fail("cell " + p.cell + ": unknown user or group");
+  spec.uid = pw->pw_uid;
+  spec.gid = gr->gr_gid;
+  spec.namespaces = {p.namespaces.mount, p.namespaces.pid, p.namespaces.net, p.namespaces.ipc, p.namespaces.uts};
+  for (const View& v : p.views) spec.views.push_back({v.path, v.path, v.writable});
+  for (const Rlimit& r : p.rlimits) {
+    spec.rlimits.push_back({rlimit_resource(r.name), r.value ? *r.value : static_cast<std::uint64_t>(RLIM_INFINITY)});
+  }
+  for (const SyscallRule& rule : p.syscalls) {
+    int number = seccomp_syscall_resolve_name(rule.name.c_str());
+    if (number == __NR_SCMP_ERROR) return fail("cell " + p.cell + ": unknown syscall '" + rule.name + "'");
+    sandbox::SyscallRule compiled{number, {}};
+    for (const SyscallCondition& c : rule.conditions) compiled.conditions.push_back({c.arg, to_sandbox(c.op), c.value, c.mask});
+    spec.syscalls.push_back(std::move(compiled));
+  }
+  for (const LandlockRule& l : p.landlock) {
+    sandbox::Access access = l.access == LandlockAccess::read    ? sandbox::Access::read
+                             : l.access == LandlockAccess::write ? sandbox::Access::write
+                                                                 : sandbox::Access::execute;
+    spec.landlock.push_back({access, l.path});
+  }
+  spec.landlock_scope_abstract_unix = p.landlock_scope.abstract_unix;
+  spec.landlock_scope_signal = p.landlock_scope.signal;
+  spec.required = {p.required.landlock,      p.required.landlock_scope, p.required.mount_namespace,
+                   p.required.pid_namespace, p.required.net_namespace,  p.required.ipc_namespace,
+                   p.required.uts_namespace};
+  spec.argv = {p.program, p.cell};
+  spec.envp = {"QCELL_CELL=" + p.cell};
+  spec.staging_root = installation.staging_root;
+  return spec;
+}
+
+}  // namespace qcell

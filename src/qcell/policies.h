@@ -1,0 +1,48 @@
+// policies.h — the broker's side of policy files: load every policy in a
+// directory, validate what the pure parser cannot (syscall names through
+// libseccomp, accounts, directories, programs), describe a cell's
+// allowances for `qcell check`, generate docs/cells.md, and compile a policy
+// into the sandbox's CellSpec. Policy files are the administrator's; they are
+// still parsed by the bounded, fuzzed parser in core/policy.h.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/policy.h"
+#include "core/result.h"
+#include "qcell/supervisor.h"
+#include "sandbox/sandbox.h"
+
+namespace qcell {
+
+struct PolicyFile {
+  std::string file_name;  // e.g. "qmail-smtpd.policy"
+  Policy policy;
+};
+
+struct Installation {
+  std::string policy_dir;    // where *.policy files are
+  std::string bin_dir;       // where the programs are
+  std::string staging_root;  // an empty directory for mount views
+};
+
+// Every *.policy in the directory, parsed, sorted by name. Errors are
+// complete messages ("policy/x.policy line 3: ...").
+Result<std::vector<PolicyFile>, std::vector<std::string>> load_policies(const std::string& policy_dir);
+
+// Problems the parser cannot see: unknown syscall names, unknown accounts,
+// a root account, missing view directories or program. Empty when valid.
+std::vector<std::string> validate_policy(const PolicyFile& file, const Installation& installation);
+
+// One line per allowance, for `qcell check`.
+std::string describe_allowances(const Policy& policy);
+
+// The table of docs/cells.md: one row per cell.
+std::string cells_table_markdown(const std::vector<PolicyFile>& files);
+
+// The sandbox specification of a cell that runs as a fixed account (not the
+// recipient), without its descriptors. Fails with a message.
+Result<sandbox::CellSpec, std::string> compile_policy(const Policy& policy, const Installation& installation);
+
+}  // namespace qcell

@@ -1,0 +1,372 @@
+// supervisor.cc — the broker's poll loop: signals through a signalfd, one log
+// pipe per cell, the status socket, and restart timers. Single-threaded.
+#include "qcell/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "core/byte_buffer.h"
+#include "core/fd.h"
+#include "core/limits.h"
+#include "core/log_line.h"
+#include "qcell/check.h"
+#include "sandbox/kernel_log.h"
+
+namespace qcell {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct Cell {
+  const CellKind* kind = nullptr;
+  pid_t pid = -1;
+  UniqueFd log;
+  ByteBuffer partial{limits::log_line};  // an incomplete log line
+  Clock::time_point started{};
+  Clock::time_point next_start{};  // when not running
+  milliseconds backoff{0};
+  int restarts = 0;
+  std::string last_exit;
+};
+
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
+}
+
+class Broker {
+ public:
+  Broker(std::vector<CellKind> kinds, const sandbox::Walls& walls, const SupervisorOptions& options)
+      : kinds_(std::move(kinds)), walls_(walls), options_(options) {}
+
+  int run();
+
+ private:
+  void emit(const LogLine& line) { (void)write_full(options_.log_fd, line.finish()); }
+  bool setup();
+  void start(Cell& cell);
+  void schedule_restart(Cell& cell);
+  void reap();
+  void read_log(Cell& cell, bool final_drain);
+  void emit_log_text(Cell& cell, std::string_view text, bool truncated);
+  void answer_status();
+  void shutdown();
+
+  std::vector<CellKind> kinds_;
+  sandbox::Walls walls_;
+  SupervisorOptions options_;
+  std::vector<Cell> cells_;
+  UniqueFd signals_;
+  UniqueFd status_;
+  sandbox::KernelLog kernel_log_;
+  bool stopping_ = false;
+};
+
+bool Broker::setup() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, sig);
+  if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) return false;
+  ::signal(SIGPIPE, SIG_IGN);
+  signals_.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signals_) return false;
+
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (options_.status_socket.size() >= sizeof address.sun_path) return false;
+  std::memcpy(address.sun_path, options_.status_socket.c_str(), options_.status_socket.size() + 1);
+  status_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!status_) return false;
+  ::unlink(options_.status_socket.c_str());
+  mode_t old = ::umask(077);  // the status socket is the administrator's only
+  int bound = ::bind(status_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::umask(old);
+  if (bound != 0 || ::listen(status_.get(), 8) != 0) return false;
+  return true;
+}
+
+void Broker::start(Cell& cell) {
+  const CellKind& kind = *cell.kind;
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    emit(LogLine("cell-start-failed").add("cell", kind.name).add("step", "log-pipe").add("error", ::strerror(errno)));
+    schedule_restart(cell);
+    return;
+  }
+  UniqueFd log_read(pipe_fds[0]);
+  UniqueFd log_write(pipe_fds[1]);
+  UniqueFd program(::open(kind.program_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!program) {
+    emit(LogLine("cell-start-failed").add("cell", kind.name).add("step", "open-program").add("error", ::strerror(errno)));
+    schedule_restart(cell);
+    return;
+  }
+  sandbox::CellSpec spec = kind.spec;
+  spec.program_fd = program.get();
+  spec.fds.push_back({2, log_write.get()});
+  auto pid = sandbox::spawn_cell(spec, walls_);
+  if (!pid) {
+    emit(LogLine("cell-start-failed")
+             .add("cell", kind.name)
+             .add("step", sandbox::step_name(pid.error().step))
+             .add("error", sandbox::format_spawn_error(kind.name, pid.error())));
+    schedule_restart(cell);
+    return;
+  }
+  ::fcntl(log_read.get(), F_SETFL, O_NONBLOCK);
+  cell.pid = *pid;
+  cell.log = std::move(log_read);
+  cell.partial.clear();
+  cell.started = Clock::now();
+  emit(LogLine("cell-start").add("cell", kind.name).add("pid", cell.pid).add("restarts", cell.restarts));
+}
+
+void Broker::schedule_restart(Cell& cell) {
+  if (stopping_) return;
+  Clock::time_point now = Clock::now();
+  bool healthy = cell.started != Clock::time_point{} && now - cell.started >= options_.healthy_after;
+  if (healthy || cell.backoff.count() == 0) {
+    cell.backoff = healthy ? milliseconds(0) : options_.first_backoff;
+  } else {
+    cell.backoff = std::min(cell.backoff * 2, options_.max_backoff);
+  }
+  cell.next_start = now + cell.backoff;
+  ++cell.restarts;
+  emit(LogLine("cell-restart-scheduled")
+           .add("cell", cell.kind->name)
+           .add("delay_ms", static_cast<std::int64_t>(cell.backoff.count())));
+}
+
+void Broker::emit_log_text(Cell& cell, std::string_view text, bool truncated) {
+  LogLine line("log");
+  line.add("cell", cell.kind->name).add("pid", cell.pid).add("text", text);
+  if (truncated) line.add("truncated", "yes");
+  emit(line);
+}
+
+void Broker::read_log(Cell& cell, bool final_drain) {
+  char chunk[4096];
+  for (int round = 0; round < 16 || final_drain; ++round) {  // bounded per loop turn unless draining a dead cell
+    ssize_t n = ::read(cell.log.get(), chunk, sizeof chunk);
+    if (n <= 0) break;
+    std::string_view data(chunk, static_cast<std::size_t>(n));
+    while (!data.empty()) {
+      std::size_t newline = data.find('\n');
+      std::string_view piece = data.substr(0, newline);
+      // A line longer than the limit is emitted in parts, each marked.
+      while (piece.size() > cell.partial.maximum() - cell.partial.size()) {
+        std::size_t room = cell.partial.maximum() - cell.partial.size();
+        (void)cell.partial.append(piece.substr(0, room));
+        emit_log_text(cell, cell.partial.view(), true);
+        cell.partial.clear();
+        piece.remove_prefix(room);
+      }
+      (void)cell.partial.append(piece);
+      if (newline == std::string_view::npos) break;
+      emit_log_text(cell, cell.partial.view(), false);
+      cell.partial.clear();
+      data.remove_prefix(newline + 1);
+    }
+  }
+  if (final_drain && !cell.partial.empty()) {
+    emit_log_text(cell, cell.partial.view(), false);
+    cell.partial.clear();
+  }
+}
+
+void Broker::reap() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    auto it = std::find_if(cells_.begin(), cells_.end(), [pid](const Cell& c) { return c.pid == pid; });
+    if (it == cells_.end()) continue;
+    Cell& cell = *it;
+    read_log(cell, true);
+    LogLine line("cell-exit");
+    line.add("cell", cell.kind->name).add("pid", pid);
+    if (WIFEXITED(status)) {
+      line.add("status", WEXITSTATUS(status));
+      cell.last_exit = "status " + std::to_string(WEXITSTATUS(status));
+    } else if (WIFSIGNALED(status)) {
+      int sig = WTERMSIG(status);
+      line.add("signal", signal_name(sig));
+      cell.last_exit = signal_name(sig);
+      if (sig == SIGSYS) {
+        // The seccomp filter killed it: the kernel's audit record names the call.
+        auto kill = kernel_log_.find_kill(pid, milliseconds(1000));
+        line.add("syscall", kill ? kill->name : "unknown");
+        if (kill) cell.last_exit += " " + kill->name;
+      } else if (sig == SIGXCPU) {
+        line.add("limit", "cpu");
+      } else if (sig == SIGXFSZ) {
+        line.add("limit", "fsize");
+      }
+    }
+    line.add("uptime_ms",
+             static_cast<std::int64_t>(std::chrono::duration_cast<milliseconds>(Clock::now() - cell.started).count()));
+    emit(line);
+    cell.pid = -1;
+    cell.log.reset();
+    schedule_restart(cell);
+  }
+}
+
+void Broker::answer_status() {
+  UniqueFd client(::accept4(status_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!client) return;
+  std::string text;
+  Clock::time_point now = Clock::now();
+  for (const Cell& cell : cells_) {
+    text += "cell=" + log_value(cell.kind->name, 64);
+    if (cell.pid > 0) {
+      text += " state=running pid=" + std::to_string(cell.pid) + " uptime_s=" +
+              std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - cell.started).count());
+    } else {
+      auto wait_ms = std::chrono::duration_cast<milliseconds>(cell.next_start - now).count();
+      text += " state=waiting next_start_ms=" + std::to_string(wait_ms < 0 ? 0 : wait_ms);
+    }
+    text += " restarts=" + std::to_string(cell.restarts);
+    if (!cell.last_exit.empty()) text += " last_exit=" + log_value(cell.last_exit, 128);
+    text += "\n";
+  }
+  // A client that does not read gets nothing more: the socket is non-blocking
+  // for the broker, and the broker never waits for a status reader.
+  ::fcntl(client.get(), F_SETFL, O_NONBLOCK);
+  (void)write_full(client.get(), text);
+}
+
+void Broker::shutdown() {
+  stopping_ = true;
+  for (Cell& cell : cells_) {
+    if (cell.pid > 0) ::kill(cell.pid, SIGTERM);
+  }
+  // A cell is its pid namespace's init and ignores SIGTERM unless it handles
+  // it: after the grace period, SIGKILL.
+  Clock::time_point deadline = Clock::now() + options_.stop_grace;
+  bool killed = false;
+  for (;;) {
+    reap();
+    bool any = std::any_of(cells_.begin(), cells_.end(), [](const Cell& c) { return c.pid > 0; });
+    if (!any) break;
+    if (!killed && Clock::now() >= deadline) {
+      for (Cell& cell : cells_) {
+        if (cell.pid > 0) ::kill(cell.pid, SIGKILL);
+      }
+      killed = true;
+    }
+    struct pollfd p {signals_.get(), POLLIN, 0};
+    ::poll(&p, 1, 50);
+    signalfd_siginfo info{};
+    while (::read(signals_.get(), &info, sizeof info) > 0) {
+    }
+  }
+  ::unlink(options_.status_socket.c_str());
+  emit(LogLine("broker-stop"));
+}
+
+int Broker::run() {
+  if (!setup()) {
+    emit(LogLine("broker-start-failed").add("error", ::strerror(errno)).add("status_socket", options_.status_socket));
+    return exit_system_error;
+  }
+  emit(LogLine("broker-start")
+           .add("pid", ::getpid())
+           .add("walls", sandbox::describe_walls(walls_))
+           .add("cells", static_cast<std::int64_t>(kinds_.size()))
+           .add("seccomp_reports", kernel_log_.available() ? "kernel-log" : "unavailable"));
+  cells_.resize(kinds_.size());
+  for (std::size_t i = 0; i < kinds_.size(); ++i) {
+    cells_[i].kind = &kinds_[i];
+    start(cells_[i]);
+  }
+
+  while (!stopping_) {
+    std::vector<pollfd> fds;
+    fds.push_back({signals_.get(), POLLIN, 0});
+    fds.push_back({status_.get(), POLLIN, 0});
+    std::vector<Cell*> polled;
+    for (Cell& cell : cells_) {
+      if (cell.pid > 0 && cell.log) {
+        fds.push_back({cell.log.get(), POLLIN, 0});
+        polled.push_back(&cell);
+      }
+    }
+    int timeout = -1;
+    Clock::time_point now = Clock::now();
+    for (const Cell& cell : cells_) {
+      if (cell.pid > 0) continue;
+      auto wait = std::chrono::duration_cast<milliseconds>(cell.next_start - now).count();
+      int ms = wait <= 0 ? 0 : static_cast<int>(std::min<long long>(wait, 60000));
+      timeout = timeout < 0 ? ms : std::min(timeout, ms);
+    }
+    int ready = ::poll(fds.data(), fds.size(), timeout);
+    if (ready < 0 && errno != EINTR) break;
+
+    if ((fds[0].revents & POLLIN) != 0) {
+      signalfd_siginfo info{};
+      while (::read(signals_.get(), &info, sizeof info) == sizeof info) {
+        if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) {
+          emit(LogLine("broker-stopping").add("signal", signal_name(static_cast<int>(info.ssi_signo))));
+          stopping_ = true;
+        }
+      }
+    }
+    for (std::size_t i = 0; i < polled.size(); ++i) {
+      if ((fds[i + 2].revents & (POLLIN | POLLHUP)) != 0) read_log(*polled[i], false);
+    }
+    reap();
+    if ((fds[1].revents & POLLIN) != 0) answer_status();
+    now = Clock::now();
+    for (Cell& cell : cells_) {
+      if (!stopping_ && cell.pid <= 0 && now >= cell.next_start) start(cell);
+    }
+  }
+  shutdown();
+  return exit_ok;
+}
+
+}  // namespace
+
+int run_supervisor(std::vector<CellKind> kinds, const sandbox::Walls& walls, const SupervisorOptions& options) {
+  Broker broker(std::move(kinds), walls, options);
+  return broker.run();
+}
+
+int query_status(const std::string& status_socket, int out_fd) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (status_socket.size() >= sizeof address.sun_path) return exit_system_error;
+  std::memcpy(address.sun_path, status_socket.c_str(), status_socket.size() + 1);
+  UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!socket || ::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    (void)write_full(2, "qcell status: no broker answers on " + status_socket + ": " + ::strerror(errno) + "\n");
+    return exit_system_error;
+  }
+  char buffer[4096];
+  for (;;) {
+    struct pollfd p {socket.get(), POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) break;
+    ssize_t n = ::read(socket.get(), buffer, sizeof buffer);
+    if (n <= 0) break;
+    (void)write_full(out_fd, std::string_view(buffer, static_cast<std::size_t>(n)));
+  }
+  return exit_ok;
+}
+
+}  // namespace qcell

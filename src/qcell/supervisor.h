@@ -1,0 +1,44 @@
+// supervisor.h — `qcell start`: the broker's main loop. Starts the long-lived
+// cells, gives each a log pipe, turns every line a cell writes into one
+// structured log event on standard output, reaps cells, names the syscall
+// that killed a cell (kernel log), restarts dead cells with back-off, answers
+// `qcell status` on a Unix socket, and stops every cell on SIGTERM/SIGINT.
+//
+// It never parses mail or network data. Cell log text is hostile and is only
+// escaped (log_line.h), never interpreted.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "sandbox/sandbox.h"
+
+namespace qcell {
+
+// One kind of long-lived cell: its specification, without the log
+// descriptor, which the supervisor adds at each start (as fd 2).
+struct CellKind {
+  std::string name;
+  sandbox::CellSpec spec;
+  std::string program_path;  // opened at each start
+};
+
+struct SupervisorOptions {
+  std::string status_socket;                              // path of the status socket
+  std::chrono::milliseconds first_backoff{1000};          // delay before the first restart
+  std::chrono::milliseconds max_backoff{60000};           // back-off doubles up to this
+  std::chrono::milliseconds healthy_after{60000};         // a cell that ran this long restarts at once
+  std::chrono::milliseconds stop_grace{5000};             // SIGTERM to SIGKILL on shutdown
+  int log_fd = 1;                                         // where the structured log goes
+};
+
+// Runs until SIGTERM or SIGINT; returns the broker's exit code (0 after a
+// clean stop, 111 when it could not start).
+int run_supervisor(std::vector<CellKind> kinds, const sandbox::Walls& walls, const SupervisorOptions& options);
+
+// `qcell status`: connects to the status socket and copies what it says to
+// `out_fd`. Returns 0, or 111 when no broker answers.
+int query_status(const std::string& status_socket, int out_fd);
+
+}  // namespace qcell
