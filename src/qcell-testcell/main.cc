@@ -121,7 +121,25 @@ void run(char* command) {
 
 }  // namespace
 
-int main() {
+// Started by the broker (`qcell start`), the cell gets its cell name as
+// argv[1] and acts by its suffix: "-forbidden" makes a forbidden syscall,
+// "-exit" exits with status 3, anything else logs and waits forever.
+int run_as_long_lived(const char* cell) {
+  char line[256];
+  int n = std::snprintf(line, sizeof line, "testcell %s started\nsecond line with \"quotes\" and a tab\t.\n", cell);
+  if (n > 0 && ::write(2, line, static_cast<std::size_t>(n)) < 0) return 4;
+  std::size_t length = std::strlen(cell);
+  auto ends_with = [&](const char* suffix) {
+    std::size_t s = std::strlen(suffix);
+    return length >= s && std::strcmp(cell + length - s, suffix) == 0;
+  };
+  if (ends_with("-forbidden")) ::syscall(SYS_ptrace, 0, 0, 0, 0);
+  if (ends_with("-exit")) return 3;
+  for (;;) ::pause();
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1) return run_as_long_lived(argv[1]);
   char line[512];
   while (read_command(line, sizeof line)) run(line);
   return 0;

@@ -9,6 +9,8 @@
 
 #include "core/control.h"
 #include "core/fd.h"
+#include "qcell/policies.h"
+#include "sandbox/sandbox.h"
 
 namespace qcell {
 
@@ -54,6 +56,44 @@ CheckReport check_installation(std::string_view root) {
                      (setting->from_file ? "file" : "default") + ")\n";
   }
   report.output += "qcell check: control files ok\n";
+  return report;
+}
+
+CheckReport check_policies(const std::string& policy_dir, const std::string& bin_dir) {
+  CheckReport report;
+  auto files = load_policies(policy_dir);
+  if (!files) {
+    report.exit_code = exit_config_error;
+    for (const std::string& error : files.error()) report.errors += "qcell check: " + error + "\n";
+    return report;
+  }
+  sandbox::Walls walls = sandbox::probe_walls();
+  report.output += "qcell check: kernel walls: " + sandbox::describe_walls(walls) + "\n";
+  Installation installation{policy_dir, bin_dir, ""};
+  for (const PolicyFile& file : *files) {
+    std::vector<std::string> problems = validate_policy(file, installation);
+    const Policy& p = file.policy;
+    sandbox::Walls required{p.required.landlock,      p.required.landlock_scope, p.required.mount_namespace,
+                            p.required.pid_namespace, p.required.net_namespace,  p.required.ipc_namespace,
+                            p.required.uts_namespace};
+    if (std::string missing = sandbox::missing_walls(required, walls); !missing.empty()) {
+      problems.push_back("policy/" + file.file_name + ": required wall missing on this kernel: " + missing +
+                         " (the cell would refuse to start)");
+    }
+    sandbox::Walls used{!p.landlock.empty(), p.landlock_scope.abstract_unix || p.landlock_scope.signal,
+                        p.namespaces.mount, p.namespaces.pid, p.namespaces.net, p.namespaces.ipc, p.namespaces.uts};
+    std::string degraded = sandbox::missing_walls(used, walls);
+    for (const std::string& problem : problems) report.errors += "qcell check: " + problem + "\n";
+    if (!problems.empty()) {
+      report.exit_code = exit_config_error;
+      continue;
+    }
+    report.output += "cell " + p.cell + ": ok" + (degraded.empty() ? "" : " (degraded: runs without " + degraded + ")") + "\n";
+    report.output += describe_allowances(p);
+  }
+  if (report.exit_code == exit_ok) {
+    report.output += "qcell check: " + std::to_string(files->size()) + " policies ok\n";
+  }
   return report;
 }
 

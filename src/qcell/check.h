@@ -23,4 +23,9 @@ struct CheckReport {
 // Checks the control directory `root`/control and describes every setting.
 CheckReport check_installation(std::string_view root);
 
+// Checks every policy in `policy_dir` (syntax, syscall names, accounts,
+// views, programs in `bin_dir`, walls the kernel lacks) and prints what each
+// cell will be allowed.
+CheckReport check_policies(const std::string& policy_dir, const std::string& bin_dir);
+
 }  // namespace qcell

@@ -1,25 +1,109 @@
 // main.cc — the qcell command: turns arguments into calls of qcell_broker.
-// Subcommands: check, control-table, version (docs/qcell.md).
+// Subcommands: check, start, status, control-table, cells-table, version
+// (docs/qcell.md).
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
 #include <string_view>
 
 #include "core/control.h"
 #include "core/fd.h"
 #include "qcell/check.h"
+#include "qcell/policies.h"
+#include "qcell/supervisor.h"
 
 namespace {
 
 constexpr std::string_view usage =
-    "usage: qcell check [--root DIR]    validate the configuration under DIR (default /var/qmail)\n"
+    "usage: qcell check [--root DIR] [--policy-dir DIR] [--bin-dir DIR]\n"
+    "                                   validate control files and cell policies\n"
+    "       qcell start [--root DIR] [--policy-dir DIR] [--bin-dir DIR]\n"
+    "                                   run the broker in the foreground\n"
+    "       qcell status [--root DIR]   ask the running broker about its cells\n"
     "       qcell control-table         print the control-file table (Markdown)\n"
-    "       qcell version               print the version\n";
+    "       qcell cells-table [--policy-dir DIR]  print the cell table (Markdown)\n"
+    "       qcell version               print the version\n"
+    "DIR defaults: --root /var/qmail, --policy-dir ROOT/policy, --bin-dir ROOT/bin\n";
+
+struct Paths {
+  std::string root = "/var/qmail";
+  std::string policy_dir;
+  std::string bin_dir;
+};
+
+// Parses --root/--policy-dir/--bin-dir; false on anything else.
+bool parse_paths(int argc, char** argv, Paths& paths) {
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (i + 1 >= argc) return false;
+    if (arg == "--root") {
+      paths.root = argv[++i];
+    } else if (arg == "--policy-dir") {
+      paths.policy_dir = argv[++i];
+    } else if (arg == "--bin-dir") {
+      paths.bin_dir = argv[++i];
+    } else {
+      return false;
+    }
+  }
+  if (paths.policy_dir.empty()) paths.policy_dir = paths.root + "/policy";
+  if (paths.bin_dir.empty()) paths.bin_dir = paths.root + "/bin";
+  return true;
+}
+
+int usage_error(const char* command) {
+  std::fprintf(stderr, "qcell %s: bad arguments\n%s", command, usage.data());
+  return qcell::exit_usage;
+}
 
 int emit(const qcell::CheckReport& report) {
   (void)qcell::write_full(STDOUT_FILENO, report.output);
   (void)qcell::write_full(STDERR_FILENO, report.errors);
   return report.exit_code;
+}
+
+int check(const Paths& paths) {
+  int control = emit(qcell::check_installation(paths.root));
+  int policies = emit(qcell::check_policies(paths.policy_dir, paths.bin_dir));
+  return control != qcell::exit_ok ? control : policies;
+}
+
+int start(const Paths& paths) {
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "qcell start: must run as root (it creates cells)\n");
+    return qcell::exit_config_error;
+  }
+  if (int checked = check(paths); checked != qcell::exit_ok) return checked;
+  // The broker's own directory: the status socket and the mount point of
+  // cell roots, root's only.
+  std::string run = paths.root + "/run";
+  std::string staging = run + "/cellroot";
+  for (const std::string& dir : {run, staging}) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      std::fprintf(stderr, "qcell start: cannot create %s: %s\n", dir.c_str(), ::strerror(errno));
+      return qcell::exit_system_error;
+    }
+  }
+  auto files = qcell::load_policies(paths.policy_dir);
+  if (!files) return qcell::exit_config_error;
+  qcell::Installation installation{paths.policy_dir, paths.bin_dir, staging};
+  std::vector<qcell::CellKind> kinds;
+  for (const qcell::PolicyFile& file : *files) {
+    if (file.policy.lifetime != qcell::Lifetime::long_lived) continue;
+    auto spec = qcell::compile_policy(file.policy, installation);
+    if (!spec) {
+      std::fprintf(stderr, "qcell start: %s\n", spec.error().c_str());
+      return qcell::exit_config_error;
+    }
+    kinds.push_back({file.policy.cell, std::move(spec.value()), paths.bin_dir + "/" + file.policy.program});
+  }
+  qcell::SupervisorOptions options;
+  options.status_socket = run + "/qcell.status";
+  return qcell::run_supervisor(std::move(kinds), qcell::sandbox::probe_walls(), options);
 }
 
 }  // namespace
@@ -30,18 +114,22 @@ int main(int argc, char** argv) {
     return qcell::exit_usage;
   }
   std::string_view command = argv[1];
-  if (command == "check") {
-    std::string_view root = "/var/qmail";
-    for (int i = 2; i < argc; ++i) {
-      std::string_view arg = argv[i];
-      if (arg == "--root" && i + 1 < argc) {
-        root = argv[++i];
-      } else {
-        std::fprintf(stderr, "qcell check: unknown argument: %s\n%s", argv[i], usage.data());
-        return qcell::exit_usage;
-      }
+  Paths paths;
+  if (command == "check") return parse_paths(argc, argv, paths) ? check(paths) : usage_error("check");
+  if (command == "start") return parse_paths(argc, argv, paths) ? start(paths) : usage_error("start");
+  if (command == "status") {
+    if (!parse_paths(argc, argv, paths)) return usage_error("status");
+    return qcell::query_status(paths.root + "/run/qcell.status", STDOUT_FILENO);
+  }
+  if (command == "cells-table") {
+    if (!parse_paths(argc, argv, paths)) return usage_error("cells-table");
+    auto files = qcell::load_policies(paths.policy_dir);
+    if (!files) {
+      for (const std::string& e : files.error()) std::fprintf(stderr, "qcell cells-table: %s\n", e.c_str());
+      return qcell::exit_config_error;
     }
-    return emit(qcell::check_installation(root));
+    (void)qcell::write_full(STDOUT_FILENO, qcell::cells_table_markdown(*files));
+    return qcell::exit_ok;
   }
   if (command == "control-table" && argc == 2) {
     (void)qcell::write_full(STDOUT_FILENO, qcell::control_table_markdown());

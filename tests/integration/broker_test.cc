@@ -1,0 +1,222 @@
+// broker_test.cc — `qcell start` as a real process: its structured log, the
+// cells' log lines, restarts with back-off, a seccomp kill named by syscall,
+// `qcell status`, a broken policy refused with its line number, and a clean
+// stop on SIGTERM.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/fd.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A root with control files and a policy directory holding long-lived
+// variants of the test cell.
+class BrokerRoot {
+ public:
+  BrokerRoot() {
+    char pattern[] = "/tmp/qcell-broker-test-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) std::abort();
+    root_ = pattern;
+    ::mkdir((root_ + "/control").c_str(), 0755);
+    ::mkdir((root_ + "/policy").c_str(), 0755);
+    std::ofstream(root_ + "/control/me") << "broker.test\n";
+    std::ofstream(root_ + "/control/rcpthosts") << "broker.test\n";
+  }
+  ~BrokerRoot() {
+    if (std::system(("rm -rf '" + root_ + "'").c_str()) != 0) std::fprintf(stderr, "cannot clean %s\n", root_.c_str());
+  }
+  // A long-lived copy of the shipped test-cell policy named `cell`, with `pause` allowed.
+  void add_cell(const std::string& cell) {
+    std::string text = slurp(QCELL_SOURCE_DIR "/policy/qcell-testcell.policy");
+    std::size_t at = text.find("cell qcell-testcell\n");
+    text.replace(at, 20, "cell " + cell + "\n");
+    at = text.find("lifetime request");
+    text.replace(at, 16, "lifetime long");
+    text += "allow pause\n";
+    std::ofstream(root_ + "/policy/" + cell + ".policy") << text;
+  }
+  void write_policy(const std::string& name, const std::string& text) {
+    std::ofstream(root_ + "/policy/" + name) << text;
+  }
+  const std::string& path() const { return root_; }
+
+ private:
+  std::string root_;
+};
+
+// `qcell COMMAND --root ...` with stdout and stderr captured in a pipe.
+class QcellProcess {
+ public:
+  QcellProcess(const std::string& command, const BrokerRoot& root) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) std::abort();
+    out_.reset(fds[0]);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::dup2(fds[1], 2);
+      ::execl(QCELL_BINARY_DIR "/bin/qcell", "qcell", command.c_str(), "--root", root.path().c_str(), "--policy-dir",
+              (root.path() + "/policy").c_str(), "--bin-dir", QCELL_BINARY_DIR "/bin", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+  }
+  ~QcellProcess() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  // Reads output until `needle` appears or the deadline passes; returns all output so far.
+  std::string wait_for(const std::string& needle, std::chrono::milliseconds limit = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (output_.find(needle) == std::string::npos) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      struct pollfd p {out_.get(), POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+      char buffer[4096];
+      ssize_t n = ::read(out_.get(), buffer, sizeof buffer);
+      if (n <= 0) break;
+      output_.append(buffer, static_cast<std::size_t>(n));
+    }
+    return output_;
+  }
+  int stop(int sig) {
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    wait_for("\x01never", 1s);  // collect what remains
+    return status;
+  }
+  int wait_exit() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    wait_for("\x01never", 1s);
+    return status;
+  }
+  const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = -1;
+  qcell::UniqueFd out_;
+  std::string output_;
+};
+
+std::string run_status(const BrokerRoot& root) {
+  QcellProcess status("status", root);
+  status.wait_exit();
+  return status.output();
+}
+
+TEST(Broker, StartsCellsLogsTheirLinesAndStopsCleanly) {
+  ASSERT_EQ(::geteuid(), 0u) << "the broker creates cells and must run as root (CI does)";
+  BrokerRoot root;
+  root.add_cell("testcell-idle");
+  QcellProcess broker("start", root);
+  std::string out = broker.wait_for("event=log cell=testcell-idle");
+  EXPECT_NE(out.find("event=broker-start pid="), std::string::npos) << out;
+  EXPECT_NE(out.find("walls=\"landlock=yes"), std::string::npos) << out;
+  EXPECT_NE(out.find("event=cell-start cell=testcell-idle pid="), std::string::npos) << out;
+  out = broker.wait_for("tab\\t.\"");
+  EXPECT_NE(out.find("text=\"testcell testcell-idle started\""), std::string::npos) << out;
+  EXPECT_NE(out.find("text=\"second line with \\\"quotes\\\" and a tab\\t.\""), std::string::npos) << out;
+
+  std::string status = run_status(root);
+  EXPECT_NE(status.find("cell=testcell-idle state=running pid="), std::string::npos) << status;
+  EXPECT_NE(status.find("restarts=0"), std::string::npos) << status;
+
+  int exit_status = broker.stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(exit_status)) << broker.output();
+  EXPECT_EQ(WEXITSTATUS(exit_status), 0);
+  EXPECT_NE(broker.output().find("event=broker-stopping signal=SIGTERM"), std::string::npos) << broker.output();
+  EXPECT_NE(broker.output().find("event=cell-exit cell=testcell-idle"), std::string::npos) << broker.output();
+  EXPECT_NE(broker.output().find("event=broker-stop"), std::string::npos) << broker.output();
+}
+
+TEST(Broker, RestartsADeadCellWithBackoff) {
+  BrokerRoot root;
+  root.add_cell("testcell-exit");
+  QcellProcess broker("start", root);
+  std::string out = broker.wait_for("restarts=2");
+  EXPECT_NE(out.find("event=cell-exit cell=testcell-exit pid="), std::string::npos) << out;
+  EXPECT_NE(out.find("status=3"), std::string::npos) << out;
+  EXPECT_NE(out.find("event=cell-restart-scheduled cell=testcell-exit delay_ms=1000"), std::string::npos) << out;
+  out = broker.wait_for("delay_ms=2000", 15s);
+  EXPECT_NE(out.find("event=cell-restart-scheduled cell=testcell-exit delay_ms=2000"), std::string::npos)
+      << "the back-off doubles\n" << out;
+  std::string status = run_status(root);
+  EXPECT_NE(status.find("cell=testcell-exit"), std::string::npos) << status;
+  EXPECT_NE(status.find("last_exit=\"status 3\""), std::string::npos) << status;
+  broker.stop(SIGTERM);
+}
+
+TEST(Broker, NamesTheSyscallThatKilledACellAndKeepsTheOthersRunning) {
+  BrokerRoot root;
+  root.add_cell("testcell-forbidden");
+  root.add_cell("testcell-idle");
+  QcellProcess broker("start", root);
+  std::string out = broker.wait_for("syscall=");
+  EXPECT_NE(out.find("event=cell-exit cell=testcell-forbidden"), std::string::npos) << out;
+  EXPECT_NE(out.find("signal=SIGSYS syscall=ptrace"), std::string::npos) << out;
+  std::string status = run_status(root);
+  EXPECT_NE(status.find("cell=testcell-idle state=running"), std::string::npos) << status;
+  broker.stop(SIGTERM);
+}
+
+TEST(Broker, ABrokenPolicyIsRefusedWithItsLine) {
+  BrokerRoot root;
+  root.add_cell("testcell-idle");
+  root.write_policy("broken.policy", "cell broken\nprogram qcell-testcell\nalow read\n");
+  QcellProcess broker("start", root);
+  int status = broker.wait_exit();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 100);
+  EXPECT_NE(broker.output().find("policy/broken.policy line 3: "), std::string::npos) << broker.output();
+  EXPECT_EQ(broker.output().find("event=broker-start"), std::string::npos) << "nothing starts";
+}
+
+TEST(Broker, AnUnknownSyscallIsReportedByCheck) {
+  BrokerRoot root;
+  root.add_cell("testcell-idle");
+  std::ofstream(root.path() + "/policy/testcell-idle.policy", std::ios::app) << "allow frobnicate\n";
+  QcellProcess check("check", root);
+  int status = check.wait_exit();
+  EXPECT_EQ(WEXITSTATUS(status), 100);
+  EXPECT_NE(check.output().find("unknown syscall 'frobnicate'"), std::string::npos) << check.output();
+  EXPECT_NE(check.output().find("policy/testcell-idle.policy line "), std::string::npos) << check.output();
+}
+
+TEST(Broker, StatusWithoutABrokerSaysSo) {
+  BrokerRoot root;
+  QcellProcess status("status", root);
+  int code = status.wait_exit();
+  EXPECT_EQ(WEXITSTATUS(code), 111);
+  EXPECT_NE(status.output().find("qcell status: no broker answers on"), std::string::npos) << status.output();
+}
+
+}  // namespace
