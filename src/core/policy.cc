@@ -1057,7 +1057,7 @@ Check Parser::check_log_fd() {
   for (std::size_t i = 0; i < policy.fds.size(); ++i) {
     const FdGrant& grant = policy.fds[i];
     if (grant.number == 2 && grant.name == FdName::log) return {};
-    if (grant.number == 2 || grant.name == FdName::log) wrong_line = seen_.fds[i];
+    if ((grant.number == 2 || grant.name == FdName::log) && wrong_line == 0) wrong_line = seen_.fds[i];
   }
   return refuse(PolicyErrc::missing_log_fd, wrong_line);
 }

@@ -77,6 +77,20 @@ std::string rlimit_text(const Rlimit& r) {
   return std::string(rlimit_name_text(r.name)) + "=" + (r.value ? std::to_string(*r.value) : "unlimited");
 }
 
+// Syscalls no cell may be allowed, whatever its policy says: they would let
+// it leave or reshape its sandbox (namespaces, mounts, tracing, filters),
+// reach the kernel's most exposed interfaces, or change the machine.
+constexpr const char* never_allowed[] = {
+    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "ptrace", "process_vm_readv",
+    "process_vm_writev", "bpf", "kexec_load", "kexec_file_load", "init_module", "finit_module",
+    "delete_module", "reboot", "swapon", "swapoff", "keyctl", "add_key", "request_key", "perf_event_open",
+    "userfaultfd", "open_by_handle_at", "fsopen", "fsmount", "move_mount", "open_tree", "mount_setattr",
+    "seccomp", "landlock_create_ruleset", "personality", "iopl", "ioperm", "clone3",
+};
+
+// clone may only be allowed with a condition that excludes new namespaces.
+constexpr std::uint64_t namespace_clone_flags = 0x7E020000;  // CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
+
 }  // namespace
 
 Result<std::vector<PolicyFile>, std::vector<std::string>> load_policies(const std::string& policy_dir) {
@@ -122,6 +136,22 @@ std::vector<std::string> validate_policy(const PolicyFile& file, const Installat
   for (const SyscallRule& rule : p.syscalls) {
     if (seccomp_syscall_resolve_name(rule.name.c_str()) == __NR_SCMP_ERROR) {
       problems.push_back(at_line(file, rule.line) + "unknown syscall '" + rule.name + "'");
+    }
+    for (const char* forbidden : never_allowed) {
+      if (rule.name == forbidden) {
+        problems.push_back(at_line(file, rule.line) + "syscall '" + rule.name +
+                           "' is never allowed in a cell (docs/cells.md)");
+      }
+    }
+    if (rule.name == "clone") {
+      bool excludes_namespaces = std::any_of(rule.conditions.begin(), rule.conditions.end(), [](const SyscallCondition& c) {
+        return c.arg == 0 && c.op == SyscallCondition::Op::masked_eq && (c.mask & namespace_clone_flags) == namespace_clone_flags &&
+               (c.value & namespace_clone_flags) == 0;
+      });
+      if (!excludes_namespaces) {
+        problems.push_back(at_line(file, rule.line) +
+                           "clone must be restricted: `allow clone where arg0 & 0x7e020000 == 0` (no new namespaces)");
+      }
     }
   }
   if (!p.runs_as_recipient()) {
@@ -213,6 +243,9 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
   spec.gid = gr->gr_gid;
   spec.namespaces = {p.namespaces.mount, p.namespaces.pid, p.namespaces.net, p.namespaces.ipc, p.namespaces.uts};
   for (const View& v : p.views) spec.views.push_back({v.path, v.path, v.writable});
+  // Outer directories before the views nested in them.
+  std::stable_sort(spec.views.begin(), spec.views.end(),
+                   [](const sandbox::View& a, const sandbox::View& b) { return a.target.size() < b.target.size(); });
   for (const Rlimit& r : p.rlimits) {
     spec.rlimits.push_back({rlimit_resource(r.name), r.value ? *r.value : static_cast<std::uint64_t>(RLIM_INFINITY)});
   }

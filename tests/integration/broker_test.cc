@@ -211,6 +211,16 @@ TEST(Broker, AnUnknownSyscallIsReportedByCheck) {
   EXPECT_NE(check.output().find("policy/testcell-idle.policy line "), std::string::npos) << check.output();
 }
 
+TEST(Broker, SandboxEscapingSyscallsAreNeverAllowed) {
+  BrokerRoot root;
+  root.add_cell("testcell-idle");
+  std::ofstream(root.path() + "/policy/testcell-idle.policy", std::ios::app) << "allow unshare\nallow clone\n";
+  QcellProcess check("check", root);
+  EXPECT_EQ(WEXITSTATUS(check.wait_exit()), 100);
+  EXPECT_NE(check.output().find("syscall 'unshare' is never allowed in a cell"), std::string::npos) << check.output();
+  EXPECT_NE(check.output().find("clone must be restricted"), std::string::npos) << check.output();
+}
+
 TEST(Broker, StatusWithoutABrokerSaysSo) {
   BrokerRoot root;
   QcellProcess status("status", root);

@@ -2,6 +2,7 @@
 // its exit codes (docs/qcell.md), driven through the library, and the
 // program's usage errors through the built binary.
 #include "qcell/check.h"
+#include "qcell/policies.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 #include <string>
 
 namespace qcell {
@@ -119,6 +121,41 @@ TEST(QcellCommand, ExitCodesOfTheProgram) {
   EXPECT_EQ(run_qcell("frobnicate"), 100);
   EXPECT_EQ(run_qcell("check --bogus"), 100);
   EXPECT_EQ(run_qcell("check --root /nonexistent-qcell-root"), 100);
+}
+
+}  // namespace
+}  // namespace qcell
+
+namespace qcell {
+namespace {
+
+TEST(CellsTable, DocsContainTheGeneratedTable) {
+  auto files = load_policies(QCELL_SOURCE_DIR "/policy");
+  ASSERT_TRUE(files.ok());
+  std::ifstream doc(QCELL_SOURCE_DIR "/docs/cells.md");
+  std::stringstream text;
+  text << doc.rdbuf();
+  EXPECT_NE(text.str().find(cells_table_markdown(*files)), std::string::npos)
+      << "docs/cells.md is out of date; regenerate with: qcell cells-table --policy-dir policy\n"
+      << cells_table_markdown(*files);
+}
+
+TEST(ShippedPolicies, PassQcellCheck) {
+  CheckReport report = check_policies(QCELL_SOURCE_DIR "/policy", QCELL_BINARY_DIR "/bin");
+  EXPECT_EQ(report.exit_code, exit_ok) << report.errors;
+  EXPECT_NE(report.output.find("cell qcell-testcell: ok"), std::string::npos) << report.output;
+  EXPECT_NE(report.output.find("  syscalls (25):"), std::string::npos) << report.output;
+}
+
+TEST(ShippedPolicies, ABrokenPolicyGetsItsLineNumber) {
+  char pattern[] = "/tmp/qcell-policy-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  std::string dir = pattern;
+  std::ofstream(dir + "/broken.policy") << "cell broken\nprogram x\nuser nobody\nnamespaces user\n";
+  CheckReport report = check_policies(dir, QCELL_BINARY_DIR "/bin");
+  EXPECT_EQ(report.exit_code, exit_config_error);
+  EXPECT_NE(report.errors.find("qcell check: policy/broken.policy line 4: "), std::string::npos) << report.errors;
+  ASSERT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
 }
 
 }  // namespace

@@ -230,6 +230,9 @@ TEST(PolicyErrors, MissingLogDescriptorNamesTheLineThatGrantsItOtherwise) {
             "policy/t.policy line 7: every cell logs on descriptor 2: add `fd 2 log`");
   EXPECT_EQ(error_of(replaced("fd 2 log", "fd 5 log")),
             "policy/t.policy line 7: every cell logs on descriptor 2: add `fd 2 log`");
+  // Both wrong: the earliest line is named.
+  EXPECT_EQ(error_of(replaced("fd 2 log", "fd 5 log") + "fd 2 pipe-out\n"),
+            "policy/t.policy line 7: every cell logs on descriptor 2: add `fd 2 log`");
 }
 
 TEST(PolicyErrors, MissingRlimitsAreAllListed) {

@@ -70,14 +70,15 @@ Result<BpfProgram, FilterError> compile_filter(const std::vector<SyscallRule>& r
   }
   // The exec window (seccomp_filter.h): exec the program, report a failed
   // exec, exit. Dead after exec: no descriptor can hold these numbers.
-  if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2,
-                                SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(exec_program_fd)),
-                                SCMP_A4(SCMP_CMP_EQ, static_cast<scmp_datum_t>(AT_EMPTY_PATH)));
-      rc != 0) {
+  const scmp_arg_cmp exec_args[] = {
+      {0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(exec_program_fd), 0},
+      {4, SCMP_CMP_EQ, static_cast<scmp_datum_t>(AT_EMPTY_PATH), 0},
+  };
+  if (int rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2, exec_args); rc != 0) {
     return fail(FilterError{SCMP_SYS(execveat), -rc, "cannot add the exec rule"});
   }
-  if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
-                                SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(exec_report_fd)));
+  const scmp_arg_cmp report_args[] = {{0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(exec_report_fd), 0}};
+  if (int rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(write), 1, report_args);
       rc != 0 && rc != -EEXIST) {
     return fail(FilterError{SCMP_SYS(write), -rc, "cannot add the report rule"});
   }
