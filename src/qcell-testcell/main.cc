@@ -15,9 +15,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <variant>
+
+#include "core/broker_request.h"
+#include "core/fd_passing.h"
 
 namespace {
 
@@ -121,9 +127,48 @@ void run(char* command) {
 
 }  // namespace
 
+void log_line(const std::string& text) {
+  std::string line = text + "\n";
+  if (::write(2, line.data(), line.size()) < 0) ::_exit(4);
+}
+
+// "-requester": asks the broker (descriptor 3) for a spawn-queue whose
+// message pipe carries the command "exit 7", and logs every reply.
+void request_spawn_queue() {
+  int message[2], envelope[2];
+  if (::pipe2(message, O_CLOEXEC) != 0 || ::pipe2(envelope, O_CLOEXEC) != 0) ::_exit(5);
+  if (::write(message[1], "exit 7\n", 7) != 7) ::_exit(5);
+  ::close(message[1]);
+  ::close(envelope[1]);
+  auto deadline = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(10); };
+  int fds[] = {message[0], envelope[0]};
+  auto sent = qcell::send_request(3, qcell::SpawnQueue{}, fds, deadline());
+  log_line(sent.ok() ? "request sent" : "request not sent: " + qcell::describe(sent.error()));
+  ::close(message[0]);
+  ::close(envelope[0]);
+  for (int i = 0; i < 2; ++i) {
+    auto reply = qcell::receive_reply(3, deadline());
+    if (!reply) {
+      log_line("no reply: " + qcell::describe(reply.error()));
+      return;
+    }
+    if (const auto* started = std::get_if<qcell::Started>(&*reply)) {
+      log_line("reply started id=" + std::to_string(started->cell_id));
+    } else if (const auto* finished = std::get_if<qcell::Finished>(&*reply)) {
+      log_line("reply finished id=" + std::to_string(finished->cell_id) +
+               " status=" + std::to_string(finished->status.number));
+      return;
+    } else if (const auto* refused = std::get_if<qcell::Refused>(&*reply)) {
+      log_line("reply refused reason=" + std::string(qcell::refusal_reason_name(refused->reason)));
+      return;
+    }
+  }
+}
+
 // Started by the broker (`qcell start`), the cell gets its cell name as
 // argv[1] and acts by its suffix: "-forbidden" makes a forbidden syscall,
-// "-exit" exits with status 3, anything else logs and waits forever.
+// "-exit" exits with status 3, "-requester" sends a broker request,
+// anything else logs and waits forever.
 int run_as_long_lived(const char* cell) {
   char line[256];
   int n = std::snprintf(line, sizeof line, "testcell %s started\nsecond line with \"quotes\" and a tab\t.\n", cell);
@@ -135,11 +180,14 @@ int run_as_long_lived(const char* cell) {
   };
   if (ends_with("-forbidden")) ::syscall(SYS_ptrace, 0, 0, 0, 0);
   if (ends_with("-exit")) return 3;
+  if (ends_with("-requester")) request_spawn_queue();
   for (;;) ::pause();
 }
 
 int main(int argc, char** argv) {
-  if (argc > 1) return run_as_long_lived(argv[1]);
+  // Long-lived test cells are named testcell-*; any other name (a cell
+  // started on request, such as a stand-in qmail-queue) reads commands.
+  if (argc > 1 && std::strncmp(argv[1], "testcell-", 9) == 0) return run_as_long_lived(argv[1]);
   char line[512];
   while (read_command(line, sizeof line)) run(line);
   return 0;

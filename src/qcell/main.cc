@@ -91,19 +91,22 @@ int start(const Paths& paths) {
   auto files = qcell::load_policies(paths.policy_dir);
   if (!files) return qcell::exit_config_error;
   qcell::Installation installation{paths.policy_dir, paths.bin_dir, staging};
-  std::vector<qcell::CellKind> kinds;
+  std::vector<qcell::CellKind> long_lived;
+  std::vector<qcell::CellKind> on_request;
   for (const qcell::PolicyFile& file : *files) {
-    if (file.policy.lifetime != qcell::Lifetime::long_lived) continue;
-    auto spec = qcell::compile_policy(file.policy, installation);
-    if (!spec) {
-      std::fprintf(stderr, "qcell start: %s\n", spec.error().c_str());
+    bool serves = qcell::request_served_by(file.policy).has_value();
+    if (file.policy.lifetime != qcell::Lifetime::long_lived && !serves) continue;
+    if (file.policy.runs_as_recipient()) continue;  // compiled per request by its own handler
+    auto kind = qcell::make_cell_kind(file.policy, installation);
+    if (!kind) {
+      std::fprintf(stderr, "qcell start: %s\n", kind.error().c_str());
       return qcell::exit_config_error;
     }
-    kinds.push_back({file.policy.cell, std::move(spec.value()), paths.bin_dir + "/" + file.policy.program});
+    (serves ? on_request : long_lived).push_back(std::move(kind.value()));
   }
   qcell::SupervisorOptions options;
   options.status_socket = run + "/qcell.status";
-  return qcell::run_supervisor(std::move(kinds), qcell::sandbox::probe_walls(), options);
+  return qcell::run_supervisor(std::move(long_lived), std::move(on_request), qcell::sandbox::probe_walls(), options);
 }
 
 }  // namespace

@@ -273,4 +273,25 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
   return spec;
 }
 
+std::optional<RequestKind> request_served_by(const Policy& policy) {
+  if (policy.lifetime != Lifetime::request) return std::nullopt;
+  if (policy.cell == "qmail-queue") return RequestKind::spawn_queue;
+  if (policy.cell == "qmail-local") return RequestKind::spawn_local;
+  if (policy.cell == "qmail-remote") return RequestKind::spawn_remote;
+  return std::nullopt;
+}
+
+Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Installation& installation) {
+  auto spec = compile_policy(policy, installation);
+  if (!spec) return fail(spec.error());
+  CellKind kind;
+  kind.name = policy.cell;
+  kind.spec = std::move(spec.value());
+  kind.program_path = installation.bin_dir + "/" + policy.program;
+  for (const FdGrant& g : policy.fds) kind.fd_numbers.emplace_back(g.name, static_cast<int>(g.number));
+  kind.requests = policy.requests;
+  kind.serves = request_served_by(policy);
+  return kind;
+}
+
 }  // namespace qcell

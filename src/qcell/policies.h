@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "core/policy.h"
@@ -44,5 +45,14 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files);
 // The sandbox specification of a cell that runs as a fixed account (not the
 // recipient), without its descriptors. Fails with a message.
 Result<sandbox::CellSpec, std::string> compile_policy(const Policy& policy, const Installation& installation);
+
+// The request a cell started per request serves, by its qmail name:
+// qmail-queue serves spawn-queue, qmail-remote spawn-remote, qmail-local
+// spawn-local. nullopt for any other cell.
+std::optional<RequestKind> request_served_by(const Policy& policy);
+
+// A supervisor's view of a policy: compiled spec, program, descriptor
+// numbers by name, allowed requests, and the request it serves.
+Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Installation& installation);
 
 }  // namespace qcell

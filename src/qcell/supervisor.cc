@@ -21,6 +21,7 @@
 #include "core/byte_buffer.h"
 #include "core/fd.h"
 #include "core/limits.h"
+#include "core/fd_passing.h"
 #include "core/log_line.h"
 #include "qcell/check.h"
 #include "sandbox/kernel_log.h"
@@ -36,6 +37,10 @@ struct Cell {
   const CellKind* kind = nullptr;
   pid_t pid = -1;
   UniqueFd log;
+  UniqueFd requests;  // the broker's end of the cell's `broker` descriptor
+  // For a cell started on request: who asked, under which id.
+  pid_t requester = -1;
+  std::uint64_t id = 0;
   ByteBuffer partial{limits::log_line};  // an incomplete log line
   Clock::time_point started{};
   Clock::time_point next_start{};  // when not running
@@ -51,15 +56,18 @@ std::string signal_name(int sig) {
 
 class Broker {
  public:
-  Broker(std::vector<CellKind> kinds, const sandbox::Walls& walls, const SupervisorOptions& options)
-      : kinds_(std::move(kinds)), walls_(walls), options_(options) {}
+  Broker(std::vector<CellKind> kinds, std::vector<CellKind> on_request, const sandbox::Walls& walls,
+         const SupervisorOptions& options)
+      : kinds_(std::move(kinds)), on_request_(std::move(on_request)), walls_(walls), options_(options) {}
 
   int run();
 
  private:
   void emit(const LogLine& line) { (void)write_full(options_.log_fd, line.finish()); }
   bool setup();
-  void start(Cell& cell);
+  bool start(Cell& cell, std::vector<sandbox::FdGrant> extra = {});
+  void handle_request(Cell& sender);
+  void refuse(Cell& sender, RefusalReason reason, const std::string& text, std::string_view request);
   void schedule_restart(Cell& cell);
   void reap();
   void read_log(Cell& cell, bool final_drain);
@@ -68,6 +76,9 @@ class Broker {
   void shutdown();
 
   std::vector<CellKind> kinds_;
+  std::vector<CellKind> on_request_;
+  std::vector<Cell> requested_;  // cells started on request, until they end
+  std::uint64_t next_id_ = 1;
   sandbox::Walls walls_;
   SupervisorOptions options_;
   std::vector<Cell> cells_;
@@ -100,13 +111,13 @@ bool Broker::setup() {
   return true;
 }
 
-void Broker::start(Cell& cell) {
+bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
   const CellKind& kind = *cell.kind;
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     emit(LogLine("cell-start-failed").add("cell", kind.name).add("step", "log-pipe").add("error", ::strerror(errno)));
     schedule_restart(cell);
-    return;
+    return false;
   }
   UniqueFd log_read(pipe_fds[0]);
   UniqueFd log_write(pipe_fds[1]);
@@ -114,11 +125,27 @@ void Broker::start(Cell& cell) {
   if (!program) {
     emit(LogLine("cell-start-failed").add("cell", kind.name).add("step", "open-program").add("error", ::strerror(errno)));
     schedule_restart(cell);
-    return;
+    return false;
   }
   sandbox::CellSpec spec = kind.spec;
   spec.program_fd = program.get();
+  spec.fds = std::move(extra);
   spec.fds.push_back({2, log_write.get()});
+  // A cell whose policy grants `fd N broker` gets one end of a socket pair.
+  UniqueFd requests_mine;
+  UniqueFd requests_theirs;
+  for (const auto& [name, number] : kind.fd_numbers) {
+    if (name != FdName::broker) continue;
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+      emit(LogLine("cell-start-failed").add("cell", kind.name).add("step", "broker-socket").add("error", ::strerror(errno)));
+      schedule_restart(cell);
+      return false;
+    }
+    requests_mine.reset(pair[0]);
+    requests_theirs.reset(pair[1]);
+    spec.fds.push_back({number, requests_theirs.get()});
+  }
   auto pid = sandbox::spawn_cell(spec, walls_);
   if (!pid) {
     emit(LogLine("cell-start-failed")
@@ -126,18 +153,92 @@ void Broker::start(Cell& cell) {
              .add("step", sandbox::step_name(pid.error().step))
              .add("error", sandbox::format_spawn_error(kind.name, pid.error())));
     schedule_restart(cell);
-    return;
+    return false;
   }
+  if (requests_mine) ::fcntl(requests_mine.get(), F_SETFL, O_NONBLOCK);
+  cell.requests = std::move(requests_mine);
   ::fcntl(log_read.get(), F_SETFL, O_NONBLOCK);
   cell.pid = *pid;
   cell.log = std::move(log_read);
   cell.partial.clear();
   cell.started = Clock::now();
-  emit(LogLine("cell-start").add("cell", kind.name).add("pid", cell.pid).add("restarts", cell.restarts));
+  LogLine started("cell-start");
+  started.add("cell", kind.name).add("pid", cell.pid);
+  if (cell.requester > 0) {
+    started.add("id", static_cast<std::int64_t>(cell.id)).add("for_pid", cell.requester);
+  } else {
+    started.add("restarts", cell.restarts);
+  }
+  emit(started);
+  return true;
+}
+
+void Broker::refuse(Cell& sender, RefusalReason reason, const std::string& text, std::string_view request) {
+  emit(LogLine("request-refused")
+           .add("cell", sender.kind->name)
+           .add("pid", sender.pid)
+           .add("request", request)
+           .add("reason", refusal_reason_name(reason))
+           .add("text", text));
+  (void)send_reply(sender.requests.get(), Refused{reason, text}, Clock::now() + milliseconds(100));
+}
+
+// One request from a cell: decoded and checked by the protocol code, then
+// allowed only if the sender's policy lists its kind.
+void Broker::handle_request(Cell& sender) {
+  auto received = receive_request(sender.requests.get(), Clock::now() + milliseconds(100));
+  if (!received) {
+    refuse(sender, RefusalReason::bad_request, describe(received.error()), "unknown");
+    return;
+  }
+  RequestKind kind = kind_of(received->request);
+  std::string_view kind_name = request_kind_name(kind);
+  auto allowed = std::find_if(sender.kind->requests.begin(), sender.kind->requests.end(),
+                              [kind_name](RequestName r) { return request_name_text(r) == kind_name; });
+  if (allowed == sender.kind->requests.end()) {
+    refuse(sender, RefusalReason::not_allowed,
+           "the policy of cell " + sender.kind->name + " has no `request " + std::string(kind_name) + "`", kind_name);
+    return;
+  }
+  auto target = std::find_if(on_request_.begin(), on_request_.end(),
+                             [kind](const CellKind& k) { return k.serves == kind; });
+  if (target == on_request_.end()) {
+    refuse(sender, RefusalReason::internal, "no cell in this installation serves " + std::string(kind_name),
+           kind_name);
+    return;
+  }
+  // The request's descriptors go to the numbers the target's policy gives
+  // their names: spawn-queue carries message and envelope, the others message.
+  static constexpr FdName queue_names[] = {FdName::message, FdName::envelope};
+  static constexpr FdName message_name[] = {FdName::message};
+  std::span<const FdName> names = kind == RequestKind::spawn_queue ? std::span<const FdName>(queue_names)
+                                                                   : std::span<const FdName>(message_name);
+  std::vector<sandbox::FdGrant> grants;
+  for (std::size_t i = 0; i < names.size() && i < received->descriptors.size(); ++i) {
+    auto number = std::find_if(target->fd_numbers.begin(), target->fd_numbers.end(),
+                               [&](const auto& entry) { return entry.first == names[i]; });
+    if (number == target->fd_numbers.end()) {
+      refuse(sender, RefusalReason::internal,
+             "the policy of cell " + target->name + " grants no `" + std::string(fd_name_text(names[i])) + "` descriptor",
+             kind_name);
+      return;
+    }
+    grants.push_back({number->second, received->descriptors[i].get()});
+  }
+  Cell cell;
+  cell.kind = &*target;
+  cell.requester = sender.pid;
+  cell.id = next_id_++;
+  if (!start(cell, std::move(grants))) {
+    refuse(sender, RefusalReason::internal, "cell " + target->name + " could not be started", kind_name);
+    return;
+  }
+  (void)send_reply(sender.requests.get(), Started{cell.id}, Clock::now() + milliseconds(100));
+  requested_.push_back(std::move(cell));
 }
 
 void Broker::schedule_restart(Cell& cell) {
-  if (stopping_) return;
+  if (stopping_ || cell.requester > 0) return;  // cells started on request are not restarted
   Clock::time_point now = Clock::now();
   bool healthy = cell.started != Clock::time_point{} && now - cell.started >= options_.healthy_after;
   if (healthy || cell.backoff.count() == 0) {
@@ -195,8 +296,9 @@ void Broker::reap() {
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     auto it = std::find_if(cells_.begin(), cells_.end(), [pid](const Cell& c) { return c.pid == pid; });
-    if (it == cells_.end()) continue;
-    Cell& cell = *it;
+    auto requested = std::find_if(requested_.begin(), requested_.end(), [pid](const Cell& c) { return c.pid == pid; });
+    if (it == cells_.end() && requested == requested_.end()) continue;
+    Cell& cell = it != cells_.end() ? *it : *requested;
     read_log(cell, true);
     LogLine line("cell-exit");
     line.add("cell", cell.kind->name).add("pid", pid);
@@ -221,8 +323,19 @@ void Broker::reap() {
     line.add("uptime_ms",
              static_cast<std::int64_t>(std::chrono::duration_cast<milliseconds>(Clock::now() - cell.started).count()));
     emit(line);
+    if (requested != requested_.end()) {
+      // Tell the cell that asked, if it is still there.
+      auto sender = std::find_if(cells_.begin(), cells_.end(), [&](const Cell& c) { return c.pid == cell.requester; });
+      auto exit_status = exit_status_from_wait(status);
+      if (sender != cells_.end() && sender->requests && exit_status) {
+        (void)send_reply(sender->requests.get(), Finished{cell.id, *exit_status}, Clock::now() + milliseconds(100));
+      }
+      requested_.erase(requested);
+      continue;
+    }
     cell.pid = -1;
     cell.log.reset();
+    cell.requests.reset();
     schedule_restart(cell);
   }
 }
@@ -253,6 +366,7 @@ void Broker::answer_status() {
 
 void Broker::shutdown() {
   stopping_ = true;
+  for (Cell& cell : requested_) ::kill(cell.pid, SIGKILL);  // started on request: nothing to finish
   for (Cell& cell : cells_) {
     if (cell.pid > 0) ::kill(cell.pid, SIGTERM);
   }
@@ -262,7 +376,7 @@ void Broker::shutdown() {
   bool killed = false;
   for (;;) {
     reap();
-    bool any = std::any_of(cells_.begin(), cells_.end(), [](const Cell& c) { return c.pid > 0; });
+    bool any = !requested_.empty() || std::any_of(cells_.begin(), cells_.end(), [](const Cell& c) { return c.pid > 0; });
     if (!any) break;
     if (!killed && Clock::now() >= deadline) {
       for (Cell& cell : cells_) {
@@ -307,6 +421,19 @@ int Broker::run() {
         polled.push_back(&cell);
       }
     }
+    for (Cell& cell : requested_) {
+      if (cell.log) {
+        fds.push_back({cell.log.get(), POLLIN, 0});
+        polled.push_back(&cell);
+      }
+    }
+    std::vector<Cell*> asking;
+    for (Cell& cell : cells_) {
+      if (cell.pid > 0 && cell.requests) {
+        fds.push_back({cell.requests.get(), POLLIN, 0});
+        asking.push_back(&cell);
+      }
+    }
     int timeout = -1;
     Clock::time_point now = Clock::now();
     for (const Cell& cell : cells_) {
@@ -330,6 +457,14 @@ int Broker::run() {
     for (std::size_t i = 0; i < polled.size(); ++i) {
       if ((fds[i + 2].revents & (POLLIN | POLLHUP)) != 0) read_log(*polled[i], false);
     }
+    for (std::size_t i = 0; i < asking.size(); ++i) {
+      short events = fds[i + 2 + polled.size()].revents;
+      if ((events & POLLIN) != 0) {
+        handle_request(*asking[i]);
+      } else if ((events & (POLLHUP | POLLERR)) != 0) {
+        asking[i]->requests.reset();  // the cell closed its end: nothing more will come
+      }
+    }
     reap();
     if ((fds[1].revents & POLLIN) != 0) answer_status();
     now = Clock::now();
@@ -343,8 +478,9 @@ int Broker::run() {
 
 }  // namespace
 
-int run_supervisor(std::vector<CellKind> kinds, const sandbox::Walls& walls, const SupervisorOptions& options) {
-  Broker broker(std::move(kinds), walls, options);
+int run_supervisor(std::vector<CellKind> long_lived, std::vector<CellKind> on_request, const sandbox::Walls& walls,
+                   const SupervisorOptions& options) {
+  Broker broker(std::move(long_lived), std::move(on_request), walls, options);
   return broker.run();
 }
 

@@ -9,9 +9,13 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
+#include "core/broker_request.h"
+#include "core/policy.h"
 #include "sandbox/sandbox.h"
 
 namespace qcell {
@@ -22,6 +26,12 @@ struct CellKind {
   std::string name;
   sandbox::CellSpec spec;
   std::string program_path;  // opened at each start
+  // Descriptor numbers by name, from the policy's `fd` lines.
+  std::vector<std::pair<FdName, int>> fd_numbers;
+  // Requests the policy allows this cell to send (its `request` lines).
+  std::vector<RequestName> requests;
+  // For a cell started per request: the request kind it serves.
+  std::optional<RequestKind> serves;
 };
 
 struct SupervisorOptions {
@@ -35,7 +45,10 @@ struct SupervisorOptions {
 
 // Runs until SIGTERM or SIGINT; returns the broker's exit code (0 after a
 // clean stop, 111 when it could not start).
-int run_supervisor(std::vector<CellKind> kinds, const sandbox::Walls& walls, const SupervisorOptions& options);
+// `long_lived` are started at once and restarted; `on_request` are started
+// when a cell sends the request they serve (docs/broker-protocol.md).
+int run_supervisor(std::vector<CellKind> long_lived, std::vector<CellKind> on_request, const sandbox::Walls& walls,
+                   const SupervisorOptions& options);
 
 // `qcell status`: connects to the status socket and copies what it says to
 // `out_fd`. Returns 0, or 111 when no broker answers.

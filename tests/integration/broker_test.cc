@@ -57,6 +57,32 @@ class BrokerRoot {
     text += "allow pause\n";
     std::ofstream(root_ + "/policy/" + cell + ".policy") << text;
   }
+  // A requester: the test cell with a broker socket on descriptor 3 and the
+  // syscalls the request protocol needs; `allowed` adds `request spawn-queue`.
+  void add_requester(const std::string& cell, bool allowed) {
+    add_cell(cell);
+    std::string path = root_ + "/policy/" + cell + ".policy";
+    std::string text = slurp(path);
+    std::size_t at = text.find("fd 3 message");
+    text.replace(at, 12, "fd 3 broker");
+    text += "allow pipe2 sendmsg recvmsg poll ppoll clock_gettime\n";
+    if (allowed) text += "request spawn-queue\n";
+    std::ofstream(path) << text;
+  }
+  // A stand-in qmail-queue: the test cell started per request, reading its
+  // command from the message pipe (descriptor 0).
+  void add_queue_standin() {
+    std::string text = slurp(QCELL_SOURCE_DIR "/policy/qcell-testcell.policy");
+    std::size_t at = text.find("cell qcell-testcell\n");
+    text.replace(at, 20, "cell qmail-queue\n");
+    at = text.find("fd 0 pipe-in");
+    text.replace(at, 12, "fd 0 message");
+    at = text.find("fd 1 pipe-out");
+    text.replace(at, 13, "fd 1 envelope");
+    at = text.find("fd 3 message");
+    text.replace(at, 12, "");
+    std::ofstream(root_ + "/policy/qmail-queue.policy") << text;
+  }
   void write_policy(const std::string& name, const std::string& text) {
     std::ofstream(root_ + "/policy/" + name) << text;
   }
@@ -219,6 +245,35 @@ TEST(Broker, SandboxEscapingSyscallsAreNeverAllowed) {
   EXPECT_EQ(WEXITSTATUS(check.wait_exit()), 100);
   EXPECT_NE(check.output().find("syscall 'unshare' is never allowed in a cell"), std::string::npos) << check.output();
   EXPECT_NE(check.output().find("clone must be restricted"), std::string::npos) << check.output();
+}
+
+TEST(Broker, AnAllowedRequestStartsTheServingCellWithTheGivenDescriptors) {
+  BrokerRoot root;
+  root.add_requester("testcell-requester", true);
+  root.add_queue_standin();
+  QcellProcess broker("start", root);
+  std::string out = broker.wait_for("reply finished");
+  EXPECT_NE(out.find("text=\"request sent\""), std::string::npos) << out;
+  EXPECT_NE(out.find("event=cell-start cell=qmail-queue pid="), std::string::npos) << out;
+  EXPECT_NE(out.find("id=1 for_pid="), std::string::npos) << out;
+  EXPECT_NE(out.find("text=\"reply started id=1\""), std::string::npos) << out;
+  // The stand-in read "exit 7" from the message pipe the requester passed.
+  EXPECT_NE(out.find("event=cell-exit cell=qmail-queue"), std::string::npos) << out;
+  EXPECT_NE(out.find("text=\"reply finished id=1 status=7\""), std::string::npos) << out;
+  broker.stop(SIGTERM);
+}
+
+TEST(Broker, ARequestThePolicyDoesNotAllowIsRefused) {
+  BrokerRoot root;
+  root.add_requester("testcell-requester", false);
+  root.add_queue_standin();
+  QcellProcess broker("start", root);
+  std::string out = broker.wait_for("reply refused");
+  EXPECT_NE(out.find("event=request-refused cell=testcell-requester"), std::string::npos) << out;
+  EXPECT_NE(out.find("request=spawn-queue reason=not-allowed"), std::string::npos) << out;
+  EXPECT_NE(out.find("text=\"reply refused reason=not-allowed\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("event=cell-start cell=qmail-queue"), std::string::npos) << "nothing was started\n" << out;
+  broker.stop(SIGTERM);
 }
 
 TEST(Broker, StatusWithoutABrokerSaysSo) {

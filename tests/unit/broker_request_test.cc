@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <csignal>
 #include <set>
 #include <string>
@@ -479,7 +480,7 @@ TEST(BrokerRequest, ExitStatusFromWait) {
   child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    ::raise(SIGKILL);
+    (void)::raise(SIGKILL);
     ::_exit(0);
   }
   ASSERT_EQ(::waitpid(child, &status, 0), child);
@@ -492,8 +493,9 @@ std::string read_source_file(const std::string& relative) {
   std::string text;
   int fd = ::open((std::string(QCELL_SOURCE_DIR) + "/" + relative).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return text;
-  char chunk[4096];
-  for (ssize_t n; (n = ::read(fd, chunk, sizeof chunk)) > 0;) text.append(chunk, static_cast<std::size_t>(n));
+  std::array<char, 4096> chunk{};
+  for (ssize_t n; (n = ::read(fd, chunk.data(), chunk.size())) > 0;)
+    text.append(chunk.data(), static_cast<std::size_t>(n));
   ::close(fd);
   return text;
 }

@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -40,8 +41,8 @@ struct SocketPair {
 };
 
 SocketPair make_socket_pair() {
-  int fds[2] = {-1, -1};
-  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), 0) << std::strerror(errno);
+  std::array<int, 2> fds = {-1, -1};
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds.data()), 0) << std::strerror(errno);
   return SocketPair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
@@ -51,8 +52,8 @@ struct Pipe {
 };
 
 Pipe make_pipe() {
-  int fds[2] = {-1, -1};
-  EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  std::array<int, 2> fds = {-1, -1};
+  EXPECT_EQ(::pipe2(fds.data(), O_CLOEXEC), 0);
   return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
@@ -100,9 +101,9 @@ void raw_send(int socket, std::string_view bytes, const std::vector<int>& fds = 
 }
 
 std::string read_some(int fd) {
-  char buffer[256];
-  ssize_t n = ::read(fd, buffer, sizeof buffer);
-  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+  std::array<char, 256> buffer{};
+  ssize_t n = ::read(fd, buffer.data(), buffer.size());
+  return n > 0 ? std::string(buffer.data(), static_cast<std::size_t>(n)) : std::string();
 }
 
 FrameErrc frame_errc(const ProtocolError& error) {
@@ -151,6 +152,8 @@ TEST(FdPassing, DescriptorsArriveInTheOrderSent) {
   auto sockets = make_socket_pair();
   std::vector<Pipe> pipes;
   std::vector<int> write_ends;
+  pipes.reserve(3);
+  write_ends.reserve(3);
   for (int i = 0; i < 3; ++i) pipes.push_back(make_pipe());
   for (auto& pipe : pipes) write_ends.push_back(pipe.write.get());
   ASSERT_TRUE(send_frame(sockets.cell.get(), as_bytes("x"), write_ends, soon()).ok());
@@ -179,9 +182,10 @@ TEST(FdPassing, SpawnQueueHandsOverTheTwoPipes) {
   EXPECT_EQ(kind_of(received->request), RequestKind::spawn_queue);
   ASSERT_EQ(received->descriptors.size(), 2u);
   ASSERT_TRUE(write_full(message.write.get(), std::string_view("Subject: hi\n\nbody\n")).ok());
-  ASSERT_TRUE(write_full(envelope.write.get(), std::string_view("Falice@example.org\0Tjoe@example.com\0\0", 38)).ok());
+  const std::string_view envelope_bytes("Falice@example.org\0Tjoe@example.com\0\0", 37);
+  ASSERT_TRUE(write_full(envelope.write.get(), envelope_bytes).ok());
   EXPECT_EQ(read_some(received->descriptors[0].get()), "Subject: hi\n\nbody\n");
-  EXPECT_EQ(read_some(received->descriptors[1].get()), std::string("Falice@example.org\0Tjoe@example.com\0\0", 38));
+  EXPECT_EQ(read_some(received->descriptors[1].get()), envelope_bytes);
 }
 
 TEST(FdPassing, SpawnLocalHandsOverTheMessage) {
@@ -195,9 +199,9 @@ TEST(FdPassing, SpawnLocalHandsOverTheMessage) {
   ASSERT_TRUE(received.ok()) << describe(received.error());
   EXPECT_EQ(received->request, Request{a_local_delivery()});
   ASSERT_EQ(received->descriptors.size(), 1u);
-  char buffer[64] = {};
-  ASSERT_EQ(::pread(received->descriptors[0].get(), buffer, sizeof buffer, 0), 21);
-  EXPECT_EQ(std::string_view(buffer, 21), "Subject: test\n\nhello\n");
+  std::array<char, 64> buffer{};
+  ASSERT_EQ(::pread(received->descriptors[0].get(), buffer.data(), buffer.size(), 0), 21);
+  EXPECT_EQ(std::string_view(buffer.data(), 21), "Subject: test\n\nhello\n");
 }
 
 // --- unwanted descriptors are closed ------------------------------------------------------------
@@ -216,7 +220,7 @@ TEST(FdPassing, ExtraDescriptorsAreClosed) {
   EXPECT_EQ(open_descriptor_count(), before);
 
   // A frame expecting none refuses one.
-  ASSERT_TRUE(send_frame(sockets.cell.get(), as_bytes("frame"), std::span(fds, 1), soon()).ok());
+  ASSERT_TRUE(send_frame(sockets.cell.get(), as_bytes("frame"), std::span(fds).first(1), soon()).ok());
   received = receive_frame(sockets.broker.get(), frame, 0, soon());
   ASSERT_FALSE(received.ok());
   EXPECT_EQ(received.error().kind, FrameErrc::too_many_descriptors);
@@ -311,7 +315,7 @@ TEST(FdPassing, DescriptorsOfTheWrongTypeOrModeAreRefused) {
       {"15:11:spawn-queue,,", {readable.get(), readable.get()}, RequestError::wrong_descriptor_type},
       {"15:11:spawn-queue,,", {pipe.read.get(), pipe.write.get()}, RequestError::descriptor_not_read_only},
   };
-  for (const auto& c : cases) {
+  for (const auto& c : std::span(cases)) {
     raw_send(sockets.cell.get(), c.frame, c.fds);
     auto received = receive_request(sockets.broker.get(), soon());
     ASSERT_FALSE(received.ok()) << c.frame;
@@ -369,7 +373,7 @@ TEST(FdPassing, FrameOverTheLimitIsRefusedOnBothEnds) {
   EXPECT_EQ(frame_errc(received.error()), FrameErrc::frame_too_large);
   EXPECT_EQ(open_descriptor_count(), before);
 
-  raw_send(sockets.cell.get(), std::string(64 * 1024, 'x'));
+  raw_send(sockets.cell.get(), std::string(std::size_t{64} * 1024, 'x'));
   ByteBuffer buffer(limits::broker_request);
   auto raw = receive_frame(sockets.broker.get(), buffer, 0, soon());
   ASSERT_FALSE(raw.ok());
