@@ -9,7 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <string>
+#include <cstring>
 
 #include "core/byte_buffer.h"
 
@@ -87,14 +87,19 @@ int check_relative_path(std::string_view path) noexcept {
   return 0;
 }
 
-Result<UniqueFd, int> open_with_openat2(const DirFd& base, const std::string& path, int flags, mode_t mode) noexcept {
+// Paths and components are copied into fixed buffers (no allocation: these
+// functions are noexcept and run in memory-limited cells).
+constexpr std::size_t path_buffer = 4096;  // PATH_MAX
+constexpr std::size_t component_buffer = 256;  // NAME_MAX + 1
+
+Result<UniqueFd, int> open_with_openat2(const DirFd& base, const char* path, int flags, mode_t mode) noexcept {
   struct open_how how {};
   how.flags = static_cast<std::uint64_t>(static_cast<unsigned>(flags | O_CLOEXEC | O_NOFOLLOW));
   // The kernel refuses a non-zero mode unless O_CREAT or O_TMPFILE is given.
   if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE) how.mode = mode;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   for (;;) {
-    long fd = ::syscall(SYS_openat2, base.get(), path.c_str(), &how, sizeof how);
+    long fd = ::syscall(SYS_openat2, base.get(), path, &how, sizeof how);
     if (fd >= 0) return UniqueFd(static_cast<int>(fd));
     if (errno == EINTR || errno == EAGAIN) continue;  // EAGAIN: a rename raced the lookup
     return fail(errno);
@@ -108,28 +113,31 @@ Result<UniqueFd, int> open_with_openat2(const DirFd& base, const std::string& pa
 Result<UniqueFd, int> open_with_walk(const DirFd& base, std::string_view path, int flags, mode_t mode) noexcept {
   int current = base.get();
   UniqueFd held;  // owns `current` once we have descended
-  std::string component;
+  char component[component_buffer];
   std::size_t start = 0;
   while (start <= path.size()) {
     std::size_t slash = path.find('/', start);
     if (slash == std::string_view::npos) slash = path.size();
-    component.assign(path.substr(start, slash - start));
+    std::string_view name = path.substr(start, slash - start);
     start = slash + 1;
     bool last = start > path.size();
-    if (component.empty() || component == ".") {
+    if (name.empty() || name == ".") {
       if (!last) continue;
-      component = ".";
+      name = ".";
     }
+    if (name.size() >= sizeof component) return fail(ENAMETOOLONG);
+    std::memcpy(component, name.data(), name.size());
+    component[name.size()] = '\0';
     if (last) {
-      int fd = ::openat(current, component.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, mode);
+      int fd = ::openat(current, component, flags | O_CLOEXEC | O_NOFOLLOW, mode);
       if (fd < 0) return fail(errno);
       return UniqueFd(fd);
     }
-    int next = ::openat(current, component.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int next = ::openat(current, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0) {
       int err = errno;
       struct stat st {};
-      if (err == ENOTDIR && ::fstatat(current, component.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      if (err == ENOTDIR && ::fstatat(current, component, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
           S_ISLNK(st.st_mode)) {
         err = ELOOP;
       }
@@ -158,8 +166,12 @@ bool kernel_has_openat2() noexcept {
 Result<UniqueFd, int> open_beneath(const DirFd& base, std::string_view relative, int flags, mode_t mode,
                                    ResolveMethod method) noexcept {
   if (int bad = check_relative_path(relative); bad != 0) return fail(bad);
+  if (relative.size() >= path_buffer) return fail(ENAMETOOLONG);
   if (method != ResolveMethod::walk_only) {
-    auto opened = open_with_openat2(base, std::string(relative), flags, mode);
+    char path[path_buffer];
+    std::memcpy(path, relative.data(), relative.size());
+    path[relative.size()] = '\0';
+    auto opened = open_with_openat2(base, path, flags, mode);
     if (opened || method == ResolveMethod::openat2_only) return opened;
     // Only a kernel without openat2 (or a filter answering ENOSYS) falls back.
     if (opened.error() != ENOSYS) return opened;

@@ -189,3 +189,19 @@ TEST(FullIo, WriteToAClosedPipeIsEpipe) {
 
 }  // namespace
 }  // namespace qcell
+
+namespace qcell {
+namespace {
+
+TEST(OpenBeneathLimits, OverlongPathsAndComponentsAreRefusedWithoutAllocating) {
+  auto dir = open_directory("/tmp");
+  ASSERT_TRUE(dir.ok());
+  for (ResolveMethod method : {ResolveMethod::automatic, ResolveMethod::walk_only}) {
+    EXPECT_EQ(open_beneath(*dir, std::string(5000, 'a'), O_RDONLY, 0, method).error(), ENAMETOOLONG);
+    EXPECT_EQ(open_beneath(*dir, std::string(300, 'b') + "/x", O_RDONLY, 0, ResolveMethod::walk_only).error(),
+              ENAMETOOLONG);
+  }
+}
+
+}  // namespace
+}  // namespace qcell
