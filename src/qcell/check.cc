@@ -92,7 +92,7 @@ CheckReport check_policies(const std::string& policy_dir, const std::string& bin
     report.output += describe_allowances(p);
   }
   if (report.exit_code == exit_ok) {
-    report.output += "qcell check: " + std::to_string(files->size()) + " policies ok\n";
+    report.output += "qcell check: " + std::to_string(files->size()) + (files->size() == 1 ? " policy ok\n" : " policies ok\n");
   }
   return report;
 }

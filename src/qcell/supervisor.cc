@@ -343,8 +343,9 @@ void Broker::reap() {
 void Broker::answer_status() {
   UniqueFd client(::accept4(status_.get(), nullptr, nullptr, SOCK_CLOEXEC));
   if (!client) return;
-  std::string text;
   Clock::time_point now = Clock::now();
+  std::string text = "broker pid=" + std::to_string(::getpid()) + " cells=" + std::to_string(cells_.size()) +
+                     " requested_cells=" + std::to_string(requested_.size()) + "\n";
   for (const Cell& cell : cells_) {
     text += "cell=" + log_value(cell.kind->name, 64);
     if (cell.pid > 0) {

@@ -173,6 +173,8 @@ TEST(Broker, StartsCellsLogsTheirLinesAndStopsCleanly) {
   EXPECT_NE(out.find("text=\"second line with \\\"quotes\\\" and a tab\\t.\""), std::string::npos) << out;
 
   std::string status = run_status(root);
+  EXPECT_EQ(status.rfind("broker pid=", 0), 0u) << status;
+  EXPECT_NE(status.find(" cells=1 requested_cells=0\n"), std::string::npos) << status;
   EXPECT_NE(status.find("cell=testcell-idle state=running pid="), std::string::npos) << status;
   EXPECT_NE(status.find("restarts=0"), std::string::npos) << status;
 
