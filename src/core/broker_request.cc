@@ -3,8 +3,8 @@
 //
 // Hostile input: the frame bytes given to decode_request (from a cell that
 // may be compromised) and decode_reply. The frame's size is checked first,
-// the outer netstring must cover it exactly, the inner netstrings are split
-// without copying into a fixed array, the kind and the field count are
+// the outer netstring must cover it exactly, the inner netstrings are split,
+// without copying, into a fixed array, the kind and the field count are
 // checked, and only then is each field checked (length, charset) and copied.
 // The same field checks guard the encoder.
 #include "core/broker_request.h"
@@ -16,6 +16,8 @@
 #include <charconv>
 #include <cstring>
 #include <iterator>
+#include <type_traits>
+#include <variant>
 
 #include "core/netstring.h"
 #include "core/size_math.h"
@@ -79,6 +81,11 @@ constexpr RequestErrorEntry request_errors[] = {
     {RequestError::descriptor_not_read_only, "descriptor_not_read_only", "a descriptor is not open read-only"},
     {RequestError::no_buffer_space, "no_buffer_space", "the output buffer cannot hold the frame"},
 };
+
+// The error texts name these numbers; keep them true.
+static_assert(limits::broker_request == 4096 && bounds::user == 32 && bounds::extension == 255 &&
+              bounds::address == 1000 && bounds::host == 255 && bounds::recipients == 100 &&
+              bounds::refusal_text == 200 && bounds::max_signal == 64);
 
 template <class Table>
 constexpr bool in_enum_order(const Table& table, auto member) {
