@@ -178,5 +178,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_decoded<Request>(input, decode_request, encode_request);
   check_decoded<Reply>(input, decode_reply, encode_reply);
   if (size <= 4 * limits::broker_request) check_encoder_agrees(as_text(input));
+  // The name parsers accept exactly the names they render.
+  if (size <= 64) {
+    std::string_view word = as_text(input);
+    if (auto k = qcell::parse_request_kind(word)) require(qcell::request_kind_name(*k) == word);
+    if (auto k = qcell::parse_reply_kind(word)) require(qcell::reply_kind_name(*k) == word);
+    if (auto r = qcell::parse_refusal_reason(word)) require(qcell::refusal_reason_name(*r) == word);
+  }
   return 0;
 }

@@ -126,9 +126,20 @@ void check_policy(const qcell::Policy& policy, const std::vector<std::string_vie
 
 }  // namespace
 
+// Each vocabulary parser accepts exactly its table's words: a word it
+// accepts renders back to itself.
+void check_vocabularies(std::string_view word) {
+  if (auto v = qcell::parse_lifetime(word)) require(qcell::lifetime_text(*v) == word);
+  if (auto v = qcell::parse_fd_name(word)) require(qcell::fd_name_text(*v) == word);
+  if (auto v = qcell::parse_rlimit_name(word)) require(qcell::rlimit_name_text(*v) == word);
+  if (auto v = qcell::parse_landlock_access(word)) require(qcell::landlock_access_text(*v) == word);
+  if (auto v = qcell::parse_request_name(word)) require(qcell::request_name_text(*v) == word);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::span<const std::byte> input(reinterpret_cast<const std::byte*>(data), size);
   auto lines = split_lines(qcell::as_text(input));
+  if (size <= 64) check_vocabularies(qcell::as_text(input));
 
   auto parsed = qcell::parse_policy(input);
   if (!parsed) {

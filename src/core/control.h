@@ -1,4 +1,4 @@
-// control.h — qmail's control files: the parsers (pure), the table of every
+// control.h — qmail's control files: pure parsing functions, the table of every
 // control file qcell reads with its default, and a reader over a control
 // directory descriptor.
 //
@@ -44,7 +44,7 @@ std::string_view describe(ControlErrc code) noexcept;
 // A one-line message naming the file and line, e.g. "control/databytes line 1: not a number".
 std::string format_control_error(std::string_view name, const ControlError& error);
 
-// --- pure parsers (qmail's control.c rules) ---------------------------------------
+// --- pure parsing (qmail's control.c rules) ---------------------------------------
 //
 // Trimming, as qmail does: trailing spaces and tabs are stripped from each
 // line. qcell also strips a trailing CR (a file saved with CRLF line ends

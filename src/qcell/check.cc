@@ -73,16 +73,11 @@ CheckReport check_policies(const std::string& policy_dir, const std::string& bin
   for (const PolicyFile& file : *files) {
     std::vector<std::string> problems = validate_policy(file, installation);
     const Policy& p = file.policy;
-    sandbox::Walls required{p.required.landlock,      p.required.landlock_scope, p.required.mount_namespace,
-                            p.required.pid_namespace, p.required.net_namespace,  p.required.ipc_namespace,
-                            p.required.uts_namespace};
-    if (std::string missing = sandbox::missing_walls(required, walls); !missing.empty()) {
+    if (std::string missing = sandbox::missing_walls(required_walls(p), walls); !missing.empty()) {
       problems.push_back("policy/" + file.file_name + ": required wall missing on this kernel: " + missing +
                          " (the cell would refuse to start)");
     }
-    sandbox::Walls used{!p.landlock.empty(), p.landlock_scope.abstract_unix || p.landlock_scope.signal,
-                        p.namespaces.mount, p.namespaces.pid, p.namespaces.net, p.namespaces.ipc, p.namespaces.uts};
-    std::string degraded = sandbox::missing_walls(used, walls);
+    std::string degraded = sandbox::missing_walls(used_walls(p), walls);
     for (const std::string& problem : problems) report.errors += "qcell check: " + problem + "\n";
     if (!problems.empty()) {
       report.exit_code = exit_config_error;

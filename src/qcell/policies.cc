@@ -184,6 +184,17 @@ std::vector<std::string> validate_policy(const PolicyFile& file, const Installat
   return problems;
 }
 
+sandbox::Walls required_walls(const Policy& p) {
+  return {p.required.landlock,      p.required.landlock_scope, p.required.mount_namespace,
+          p.required.pid_namespace, p.required.net_namespace,  p.required.ipc_namespace,
+          p.required.uts_namespace};
+}
+
+sandbox::Walls used_walls(const Policy& p) {
+  return {!p.landlock.empty(), p.landlock_scope.abstract_unix || p.landlock_scope.signal,
+          p.namespaces.mount,  p.namespaces.pid, p.namespaces.net, p.namespaces.ipc, p.namespaces.uts};
+}
+
 std::string describe_allowances(const Policy& p) {
   std::string out;
   out += "  runs as: user " + p.user + ", group " + p.group + ", lifetime " + std::string(lifetime_text(p.lifetime)) +
@@ -264,9 +275,7 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
   }
   spec.landlock_scope_abstract_unix = p.landlock_scope.abstract_unix;
   spec.landlock_scope_signal = p.landlock_scope.signal;
-  spec.required = {p.required.landlock,      p.required.landlock_scope, p.required.mount_namespace,
-                   p.required.pid_namespace, p.required.net_namespace,  p.required.ipc_namespace,
-                   p.required.uts_namespace};
+  spec.required = required_walls(p);
   spec.argv = {p.program, p.cell};
   spec.envp = {"QCELL_CELL=" + p.cell};
   spec.staging_root = installation.staging_root;

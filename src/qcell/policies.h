@@ -36,6 +36,11 @@ Result<std::vector<PolicyFile>, std::vector<std::string>> load_policies(const st
 // a root account, missing view directories or program. Empty when valid.
 std::vector<std::string> validate_policy(const PolicyFile& file, const Installation& installation);
 
+// The walls a policy requires, and the walls it uses (whether required or
+// not), in the sandbox's terms.
+sandbox::Walls required_walls(const Policy& policy);
+sandbox::Walls used_walls(const Policy& policy);
+
 // One line per allowance, for `qcell check`.
 std::string describe_allowances(const Policy& policy);
 
