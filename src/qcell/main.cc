@@ -6,12 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 #include <string>
 #include <string_view>
 
 #include "core/control.h"
 #include "core/fd.h"
+#include "core/listen_spec.h"
 #include "qcell/check.h"
 #include "qcell/policies.h"
 #include "qcell/supervisor.h"
@@ -21,7 +24,7 @@ namespace {
 constexpr std::string_view usage =
     "usage: qcell check [--root DIR] [--policy-dir DIR] [--bin-dir DIR]\n"
     "                                   validate control files and cell policies\n"
-    "       qcell start [--root DIR] [--policy-dir DIR] [--bin-dir DIR]\n"
+    "       qcell start [--root DIR] [--policy-dir DIR] [--bin-dir DIR] [--listen CELL@ADDRESS:PORT]...\n"
     "                                   run the broker in the foreground\n"
     "       qcell status [--root DIR]   ask the running broker about its cells\n"
     "       qcell control-table         print the control-file table (Markdown)\n"
@@ -33,6 +36,7 @@ struct Paths {
   std::string root = "/var/qmail";
   std::string policy_dir;
   std::string bin_dir;
+  std::vector<std::string> listen;  // qcell start only
 };
 
 // Parses --root/--policy-dir/--bin-dir; false on anything else.
@@ -46,6 +50,8 @@ bool parse_paths(int argc, char** argv, Paths& paths) {
       paths.policy_dir = argv[++i];
     } else if (arg == "--bin-dir") {
       paths.bin_dir = argv[++i];
+    } else if (arg == "--listen" && std::string_view(argv[1]) == "start") {
+      paths.listen.emplace_back(argv[++i]);
     } else {
       return false;
     }
@@ -91,10 +97,50 @@ int start(const Paths& paths) {
   auto files = qcell::load_policies(paths.policy_dir);
   if (!files) return qcell::exit_config_error;
   qcell::Installation installation{paths.policy_dir, paths.bin_dir, staging};
+  std::vector<qcell::ListenSpec> listens;
+  for (const std::string& text : paths.listen) {
+    auto spec = qcell::parse_listen_spec(text);
+    if (!spec) {
+      std::fprintf(stderr, "qcell start: --listen %s: %s\n", text.c_str(), qcell::describe(spec.error()).data());
+      return qcell::exit_usage;
+    }
+    listens.push_back(std::move(spec.value()));
+  }
   std::vector<qcell::CellKind> long_lived;
   std::vector<qcell::CellKind> on_request;
+  std::vector<qcell::CellKind> per_connection;
+  for (const qcell::ListenSpec& spec : listens) {
+    auto file = std::find_if(files->begin(), files->end(), [&](const qcell::PolicyFile& f) { return f.policy.cell == spec.cell; });
+    if (file == files->end() || file->policy.lifetime != qcell::Lifetime::connection) {
+      std::fprintf(stderr, "qcell start: --listen %s@%s: no policy with `lifetime connection` for cell %s\n",
+                   spec.cell.c_str(), spec.text.c_str(), spec.cell.c_str());
+      return qcell::exit_config_error;
+    }
+    bool has_connection_fd = std::any_of(file->policy.fds.begin(), file->policy.fds.end(),
+                                         [](const qcell::FdGrant& g) { return g.name == qcell::FdName::connection; });
+    if (!has_connection_fd) {
+      std::fprintf(stderr, "qcell start: policy/%s: a connection cell needs `fd N connection`\n", file->file_name.c_str());
+      return qcell::exit_config_error;
+    }
+    auto kind = qcell::make_cell_kind(file->policy, installation);
+    if (!kind) {
+      std::fprintf(stderr, "qcell start: %s\n", kind.error().c_str());
+      return qcell::exit_config_error;
+    }
+    kind->listen = spec;
+    per_connection.push_back(std::move(kind.value()));
+  }
   for (const qcell::PolicyFile& file : *files) {
     bool serves = qcell::request_served_by(file.policy).has_value();
+    if (file.policy.lifetime == qcell::Lifetime::connection) {
+      bool listened = std::any_of(listens.begin(), listens.end(), [&](const qcell::ListenSpec& l) { return l.cell == file.policy.cell; });
+      if (!listened) {
+        std::fprintf(stderr, "qcell start: cell %s has `lifetime connection` but no --listen %s@ADDRESS:PORT\n",
+                     file.policy.cell.c_str(), file.policy.cell.c_str());
+        return qcell::exit_config_error;
+      }
+      continue;
+    }
     if (file.policy.lifetime != qcell::Lifetime::long_lived && !serves) continue;
     if (file.policy.runs_as_recipient()) continue;  // compiled per request by its own handler
     auto kind = qcell::make_cell_kind(file.policy, installation);
@@ -106,7 +152,8 @@ int start(const Paths& paths) {
   }
   qcell::SupervisorOptions options;
   options.status_socket = run + "/qcell.status";
-  return qcell::run_supervisor(std::move(long_lived), std::move(on_request), qcell::sandbox::probe_walls(), options);
+  return qcell::run_supervisor(std::move(long_lived), std::move(on_request), std::move(per_connection),
+                               qcell::sandbox::probe_walls(), options);
 }
 
 }  // namespace

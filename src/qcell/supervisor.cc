@@ -2,6 +2,7 @@
 // pipe per cell, the status socket, and restart timers. Single-threaded.
 #include "qcell/supervisor.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -38,9 +39,10 @@ struct Cell {
   pid_t pid = -1;
   UniqueFd log;
   UniqueFd requests;  // the broker's end of the cell's `broker` descriptor
-  // For a cell started on request: who asked, under which id.
+  // For a cell started on request (requester > 0) or per connection: its id.
   pid_t requester = -1;
   std::uint64_t id = 0;
+  bool transient = false;  // started on request or per connection: never restarted
   ByteBuffer partial{limits::log_line};  // an incomplete log line
   Clock::time_point started{};
   Clock::time_point next_start{};  // when not running
@@ -54,11 +56,20 @@ std::string signal_name(int sig) {
   return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
+struct Listener {
+  const CellKind* kind;
+  UniqueFd socket;
+};
+
 class Broker {
  public:
-  Broker(std::vector<CellKind> kinds, std::vector<CellKind> on_request, const sandbox::Walls& walls,
-         const SupervisorOptions& options)
-      : kinds_(std::move(kinds)), on_request_(std::move(on_request)), walls_(walls), options_(options) {}
+  Broker(std::vector<CellKind> kinds, std::vector<CellKind> on_request, std::vector<CellKind> per_connection,
+         const sandbox::Walls& walls, const SupervisorOptions& options)
+      : kinds_(std::move(kinds)),
+        on_request_(std::move(on_request)),
+        per_connection_(std::move(per_connection)),
+        walls_(walls),
+        options_(options) {}
 
   int run();
 
@@ -68,6 +79,8 @@ class Broker {
   bool start(Cell& cell, std::vector<sandbox::FdGrant> extra = {});
   void handle_request(Cell& sender);
   void refuse(Cell& sender, RefusalReason reason, const std::string& text, std::string_view request);
+  bool listen_all();
+  void accept_connections(Listener& listener);
   void schedule_restart(Cell& cell);
   void reap();
   void read_log(Cell& cell, bool final_drain);
@@ -77,7 +90,9 @@ class Broker {
 
   std::vector<CellKind> kinds_;
   std::vector<CellKind> on_request_;
-  std::vector<Cell> requested_;  // cells started on request, until they end
+  std::vector<CellKind> per_connection_;
+  std::vector<Listener> listeners_;
+  std::vector<Cell> requested_;  // cells started on request or per connection, until they end
   std::uint64_t next_id_ = 1;
   sandbox::Walls walls_;
   SupervisorOptions options_;
@@ -166,11 +181,70 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
   started.add("cell", kind.name).add("pid", cell.pid);
   if (cell.requester > 0) {
     started.add("id", static_cast<std::int64_t>(cell.id)).add("for_pid", cell.requester);
+  } else if (cell.transient) {
+    started.add("id", static_cast<std::int64_t>(cell.id));
   } else {
     started.add("restarts", cell.restarts);
   }
   emit(started);
   return true;
+}
+
+// Binds every per-connection cell's address before any cell starts.
+bool Broker::listen_all() {
+  for (const CellKind& kind : per_connection_) {
+    const ListenSpec& spec = *kind.listen;
+    UniqueFd socket(::socket(spec.address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    int on = 1;
+    bool ok = socket.valid() && ::setsockopt(socket.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0;
+    if (ok && spec.address.ss_family == AF_INET6) {
+      ok = ::setsockopt(socket.get(), IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on) == 0;
+    }
+    ok = ok && ::bind(socket.get(), reinterpret_cast<const sockaddr*>(&spec.address), spec.address_length) == 0 &&
+         ::listen(socket.get(), 1024) == 0;
+    if (!ok) {
+      emit(LogLine("broker-start-failed").add("cell", kind.name).add("listen", spec.text).add("error", ::strerror(errno)));
+      return false;
+    }
+    emit(LogLine("listen").add("cell", kind.name).add("address", spec.text));
+    listeners_.push_back({&kind, std::move(socket)});
+  }
+  return true;
+}
+
+// One cell per accepted connection, holding the connection at the number
+// its policy gives `connection`. The broker keeps no copy of it.
+void Broker::accept_connections(Listener& listener) {
+  const CellKind& kind = *listener.kind;
+  auto number = std::find_if(kind.fd_numbers.begin(), kind.fd_numbers.end(),
+                             [](const auto& entry) { return entry.first == FdName::connection; });
+  for (int round = 0; round < 32; ++round) {
+    sockaddr_storage peer{};
+    socklen_t peer_length = sizeof peer;
+    UniqueFd connection(
+        ::accept4(listener.socket.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length, SOCK_CLOEXEC));
+    if (!connection) return;  // EAGAIN: no more waiting; other errors: the next poll tries again
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (peer.ss_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(&peer);
+      ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+      port = ntohs(in->sin_port);
+    } else if (peer.ss_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&peer);
+      ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+      port = ntohs(in6->sin6_port);
+    }
+    Cell cell;
+    cell.kind = &kind;
+    cell.id = next_id_++;
+    cell.transient = true;
+    emit(LogLine("connection")
+             .add("cell", kind.name)
+             .add("id", static_cast<std::int64_t>(cell.id))
+             .add("remote", std::string(host) + ":" + std::to_string(port)));
+    if (start(cell, {{number->second, connection.get()}})) requested_.push_back(std::move(cell));
+  }
 }
 
 void Broker::refuse(Cell& sender, RefusalReason reason, const std::string& text, std::string_view request) {
@@ -229,6 +303,7 @@ void Broker::handle_request(Cell& sender) {
   cell.kind = &*target;
   cell.requester = sender.pid;
   cell.id = next_id_++;
+  cell.transient = true;
   if (!start(cell, std::move(grants))) {
     refuse(sender, RefusalReason::internal, "cell " + target->name + " could not be started", kind_name);
     return;
@@ -238,7 +313,7 @@ void Broker::handle_request(Cell& sender) {
 }
 
 void Broker::schedule_restart(Cell& cell) {
-  if (stopping_ || cell.requester > 0) return;  // cells started on request are not restarted
+  if (stopping_ || cell.transient) return;
   Clock::time_point now = Clock::now();
   bool healthy = cell.started != Clock::time_point{} && now - cell.started >= options_.healthy_after;
   if (healthy || cell.backoff.count() == 0) {
@@ -324,10 +399,10 @@ void Broker::reap() {
              static_cast<std::int64_t>(std::chrono::duration_cast<milliseconds>(Clock::now() - cell.started).count()));
     emit(line);
     if (requested != requested_.end()) {
-      // Tell the cell that asked, if it is still there.
+      // Tell the cell that asked (if any, and if it is still there).
       auto sender = std::find_if(cells_.begin(), cells_.end(), [&](const Cell& c) { return c.pid == cell.requester; });
       auto exit_status = exit_status_from_wait(status);
-      if (sender != cells_.end() && sender->requests && exit_status) {
+      if (cell.requester > 0 && sender != cells_.end() && sender->requests && exit_status) {
         (void)send_reply(sender->requests.get(), Finished{cell.id, *exit_status}, Clock::now() + milliseconds(100));
       }
       requested_.erase(requested);
@@ -400,6 +475,7 @@ int Broker::run() {
     emit(LogLine("broker-start-failed").add("error", ::strerror(errno)).add("status_socket", options_.status_socket));
     return exit_system_error;
   }
+  if (!listen_all()) return exit_system_error;
   emit(LogLine("broker-start")
            .add("pid", ::getpid())
            .add("walls", sandbox::describe_walls(walls_))
@@ -428,6 +504,8 @@ int Broker::run() {
         polled.push_back(&cell);
       }
     }
+    std::size_t first_listener = fds.size();
+    for (Listener& listener : listeners_) fds.push_back({listener.socket.get(), POLLIN, 0});
     std::vector<Cell*> asking;
     for (Cell& cell : cells_) {
       if (cell.pid > 0 && cell.requests) {
@@ -459,7 +537,7 @@ int Broker::run() {
       if ((fds[i + 2].revents & (POLLIN | POLLHUP)) != 0) read_log(*polled[i], false);
     }
     for (std::size_t i = 0; i < asking.size(); ++i) {
-      short events = fds[i + 2 + polled.size()].revents;
+      short events = fds[i + first_listener + listeners_.size()].revents;
       if ((events & POLLIN) != 0) {
         handle_request(*asking[i]);
       } else if ((events & (POLLHUP | POLLERR)) != 0) {
@@ -467,6 +545,9 @@ int Broker::run() {
       }
     }
     reap();
+    for (std::size_t i = 0; i < listeners_.size() && !stopping_; ++i) {
+      if ((fds[first_listener + i].revents & POLLIN) != 0) accept_connections(listeners_[i]);
+    }
     if ((fds[1].revents & POLLIN) != 0) answer_status();
     now = Clock::now();
     for (Cell& cell : cells_) {
@@ -479,9 +560,9 @@ int Broker::run() {
 
 }  // namespace
 
-int run_supervisor(std::vector<CellKind> long_lived, std::vector<CellKind> on_request, const sandbox::Walls& walls,
-                   const SupervisorOptions& options) {
-  Broker broker(std::move(long_lived), std::move(on_request), walls, options);
+int run_supervisor(std::vector<CellKind> long_lived, std::vector<CellKind> on_request,
+                   std::vector<CellKind> per_connection, const sandbox::Walls& walls, const SupervisorOptions& options) {
+  Broker broker(std::move(long_lived), std::move(on_request), std::move(per_connection), walls, options);
   return broker.run();
 }
 

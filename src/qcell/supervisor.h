@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/broker_request.h"
+#include "core/listen_spec.h"
 #include "core/policy.h"
 #include "sandbox/sandbox.h"
 
@@ -32,6 +33,8 @@ struct CellKind {
   std::vector<RequestName> requests;
   // For a cell started per request: the request kind it serves.
   std::optional<RequestKind> serves;
+  // For a cell started per connection: where the broker listens for it.
+  std::optional<ListenSpec> listen;
 };
 
 struct SupervisorOptions {
@@ -46,9 +49,11 @@ struct SupervisorOptions {
 // Runs until SIGTERM or SIGINT; returns the broker's exit code (0 after a
 // clean stop, 111 when it could not start).
 // `long_lived` are started at once and restarted; `on_request` are started
-// when a cell sends the request they serve (docs/broker-protocol.md).
-int run_supervisor(std::vector<CellKind> long_lived, std::vector<CellKind> on_request, const sandbox::Walls& walls,
-                   const SupervisorOptions& options);
+// when a cell sends the request they serve (docs/broker-protocol.md);
+// `per_connection` are started for each connection accepted on their
+// listening socket, which the broker binds before anything else.
+int run_supervisor(std::vector<CellKind> long_lived, std::vector<CellKind> on_request,
+                   std::vector<CellKind> per_connection, const sandbox::Walls& walls, const SupervisorOptions& options);
 
 // `qcell status`: connects to the status socket and copies what it says to
 // `out_fd`. Returns 0, or 111 when no broker answers.

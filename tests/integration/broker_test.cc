@@ -2,7 +2,10 @@
 // cells' log lines, restarts with back-off, a seccomp kill named by syscall,
 // `qcell status`, a broken policy refused with its line number, and a clean
 // stop on SIGTERM.
+#include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -83,6 +87,20 @@ class BrokerRoot {
     text.replace(at, 12, "");
     std::ofstream(root_ + "/policy/qmail-queue.policy") << text;
   }
+  // A per-connection cell: the test cell holding only the connection, at 0.
+  void add_connection_cell(const std::string& cell) {
+    std::string text = slurp(QCELL_SOURCE_DIR "/policy/qcell-testcell.policy");
+    std::size_t at = text.find("cell qcell-testcell\n");
+    text.replace(at, 20, "cell " + cell + "\n");
+    at = text.find("lifetime request");
+    text.replace(at, 16, "lifetime connection");
+    for (const char* line : {"fd 0 pipe-in", "fd 1 pipe-out", "fd 3 message"}) {
+      at = text.find(line);
+      text.replace(at, std::strlen(line), "");
+    }
+    text += "fd 0 connection\n";
+    std::ofstream(root_ + "/policy/" + cell + ".policy") << text;
+  }
   void write_policy(const std::string& name, const std::string& text) {
     std::ofstream(root_ + "/policy/" + name) << text;
   }
@@ -95,7 +113,7 @@ class BrokerRoot {
 // `qcell COMMAND --root ...` with stdout and stderr captured in a pipe.
 class QcellProcess {
  public:
-  QcellProcess(const std::string& command, const BrokerRoot& root) {
+  QcellProcess(const std::string& command, const BrokerRoot& root, const std::string& listen = "") {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) std::abort();
     out_.reset(fds[0]);
@@ -103,8 +121,15 @@ class QcellProcess {
     if (pid_ == 0) {
       ::dup2(fds[1], 1);
       ::dup2(fds[1], 2);
-      ::execl(QCELL_BINARY_DIR "/bin/qcell", "qcell", command.c_str(), "--root", root.path().c_str(), "--policy-dir",
-              (root.path() + "/policy").c_str(), "--bin-dir", QCELL_BINARY_DIR "/bin", static_cast<char*>(nullptr));
+      std::string policy_dir = root.path() + "/policy";
+      std::vector<const char*> args = {"qcell", command.c_str(), "--root", root.path().c_str(), "--policy-dir",
+                                       policy_dir.c_str(), "--bin-dir", QCELL_BINARY_DIR "/bin"};
+      if (!listen.empty()) {
+        args.push_back("--listen");
+        args.push_back(listen.c_str());
+      }
+      args.push_back(nullptr);
+      ::execv(QCELL_BINARY_DIR "/bin/qcell", const_cast<char* const*>(args.data()));
       ::_exit(127);
     }
     ::close(fds[1]);
@@ -276,6 +301,84 @@ TEST(Broker, ARequestThePolicyDoesNotAllowIsRefused) {
   EXPECT_NE(out.find("text=\"reply refused reason=not-allowed\""), std::string::npos) << out;
   EXPECT_EQ(out.find("event=cell-start cell=qmail-queue"), std::string::npos) << "nothing was started\n" << out;
   broker.stop(SIGTERM);
+}
+
+// A free loopback port: bind port 0, read it back, release it.
+int free_port() {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(s, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    std::abort();
+  }
+  ::close(s);
+  return ntohs(address.sin_port);
+}
+
+// Sends a line on a connection and reads one line back (10 s at most).
+std::string ask(int socket, const std::string& command) {
+  std::string line = command + "\n";
+  if (!qcell::write_full(socket, line).ok()) return "";
+  std::string answer;
+  for (;;) {
+    struct pollfd p {socket, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) return answer;
+    char c = 0;
+    if (::read(socket, &c, 1) != 1 || c == '\n') return answer;
+    answer += c;
+  }
+}
+
+TEST(Broker, ListensAndGivesEachConnectionACellOfItsOwn) {
+  BrokerRoot root;
+  root.add_connection_cell("conn-testcell");
+  int port = free_port();
+  QcellProcess broker("start", root, "conn-testcell@127.0.0.1:" + std::to_string(port));
+  std::string out = broker.wait_for("event=broker-start");
+  ASSERT_NE(out.find("event=listen cell=conn-testcell address=127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << out;
+  auto connect_to_broker = [port] {
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(s, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
+    return s;
+  };
+  int first = connect_to_broker();
+  int second = connect_to_broker();
+  EXPECT_EQ(ask(first, "ping"), "ok pong");
+  EXPECT_EQ(ask(second, "ping"), "ok pong");
+  // Each connection's cell is sandboxed like any other.
+  EXPECT_EQ(ask(first, "open /etc/passwd"), "errno " + std::to_string(ENOENT));
+  EXPECT_EQ(ask(second, "listdir /proc"), "errno " + std::to_string(ENOENT));
+  out = broker.wait_for("id=2");
+  EXPECT_NE(out.find("event=connection cell=conn-testcell id=1 remote=127.0.0.1:"), std::string::npos) << out;
+  EXPECT_NE(out.find("event=cell-start cell=conn-testcell pid="), std::string::npos) << out;
+  std::string status = run_status(root);
+  EXPECT_NE(status.find("requested_cells=2"), std::string::npos) << status;
+  ::close(first);  // end of input: the cell exits
+  out = broker.wait_for("event=cell-exit cell=conn-testcell");
+  EXPECT_NE(out.find("event=cell-exit cell=conn-testcell"), std::string::npos) << out;
+  EXPECT_EQ(out.find("event=cell-restart-scheduled cell=conn-testcell"), std::string::npos)
+      << "a connection's cell is never restarted\n" << out;
+  ::close(second);
+  broker.stop(SIGTERM);
+}
+
+TEST(Broker, AConnectionCellWithoutListenIsRefused) {
+  BrokerRoot root;
+  root.add_connection_cell("conn-testcell");
+  QcellProcess broker("start", root);
+  int status = broker.wait_exit();
+  EXPECT_EQ(WEXITSTATUS(status), 100);
+  EXPECT_NE(broker.output().find("cell conn-testcell has `lifetime connection` but no --listen conn-testcell@ADDRESS:PORT"),
+            std::string::npos)
+      << broker.output();
 }
 
 TEST(Broker, StatusWithoutABrokerSaysSo) {
