@@ -19,16 +19,14 @@
 namespace {
 
 // Called through a pointer, so it needs an endbr64 landing pad under IBT.
-__attribute__((noinline)) std::size_t shout(const char *text) {
-  return static_cast<std::size_t>(std::puts(text));
-}
+__attribute__((noinline)) std::size_t shout(const char* text) { return static_cast<std::size_t>(std::puts(text)); }
 
-std::size_t (*volatile g_out)(const char *) = shout;
+std::size_t (*volatile g_out)(const char*) = shout;
 
 }  // namespace
 
-int main(int argc, char **argv) {
-  const char *arg = argc > 1 ? argv[1] : "probe";
+int main(int argc, char** argv) {
+  const char* arg = argc > 1 ? argv[1] : "probe";
 
   // Stack buffer filled with strncpy: stack protector canary and fortify's
   // compile-time object size.
@@ -38,7 +36,7 @@ int main(int argc, char **argv) {
 
   // Heap buffer sized at run time: only _FORTIFY_SOURCE=3 checks this memcpy.
   const std::size_t len = std::strlen(line) + 1;
-  char *copy = static_cast<char *>(std::malloc(len));
+  char* copy = static_cast<char*>(std::malloc(len));
   if (copy == nullptr) {
     return 1;
   }

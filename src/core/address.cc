@@ -64,9 +64,7 @@ static_assert(!is_dcontent('[') && !is_dcontent(']') && !is_dcontent('\\') && is
 // form, a surrogate, a code point past U+10FFFF, or a truncated sequence.
 // Unicode 15 table 3-7.
 std::size_t utf8_sequence_length(std::string_view text, std::size_t pos) noexcept {
-  const auto at = [&](std::size_t offset) -> Byte {
-    return static_cast<Byte>(text[pos + offset]);
-  };
+  const auto at = [&](std::size_t offset) -> Byte { return static_cast<Byte>(text[pos + offset]); };
   const std::size_t available = text.size() - pos;
   const Byte lead = at(0);
   std::size_t length = 0;

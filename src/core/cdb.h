@@ -20,11 +20,11 @@
 namespace qcell {
 
 enum class CdbErrc {
-  not_a_cdb,       // cdb_init refused the file (too short, unreadable)
-  corrupt,         // a lookup ran into an inconsistent file
-  key_too_large,   // key longer than the limit
-  value_too_large, // value longer than the caller's maximum
-  write_failed,    // creating the database failed (sys_errno)
+  not_a_cdb,        // cdb_init refused the file (too short, unreadable)
+  corrupt,          // a lookup ran into an inconsistent file
+  key_too_large,    // key longer than the limit
+  value_too_large,  // value longer than the caller's maximum
+  write_failed,     // creating the database failed (sys_errno)
 };
 
 struct CdbError {

@@ -68,11 +68,11 @@ Result<std::optional<std::uint64_t>, ControlError> parse_control_number(std::spa
 enum class ControlKind { value, list, number, cdb };
 
 enum class ControlDefault {
-  none,     // absent means "not set" (e.g. badmailfrom: nobody is refused)
-  me,       // absent means the value of control/me
-  literal,  // absent means default_text
-  number,   // absent means default_number
-  required, // absent is an error: qcell refuses to start
+  none,      // absent means "not set" (e.g. badmailfrom: nobody is refused)
+  me,        // absent means the value of control/me
+  literal,   // absent means default_text
+  number,    // absent means default_number
+  required,  // absent is an error: qcell refuses to start
 };
 
 struct ControlEntry {

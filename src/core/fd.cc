@@ -89,7 +89,7 @@ int check_relative_path(std::string_view path) noexcept {
 
 // Paths and components are copied into fixed buffers (no allocation: these
 // functions are noexcept and run in memory-limited cells).
-constexpr std::size_t path_buffer = 4096;  // PATH_MAX
+constexpr std::size_t path_buffer = 4096;      // PATH_MAX
 constexpr std::size_t component_buffer = 256;  // NAME_MAX + 1
 
 Result<UniqueFd, int> open_with_openat2(const DirFd& base, const char* path, int flags, mode_t mode) noexcept {
@@ -137,8 +137,7 @@ Result<UniqueFd, int> open_with_walk(const DirFd& base, std::string_view path, i
     if (next < 0) {
       int err = errno;
       struct stat st {};
-      if (err == ENOTDIR && ::fstatat(current, component, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-          S_ISLNK(st.st_mode)) {
+      if (err == ENOTDIR && ::fstatat(current, component, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
         err = ELOOP;
       }
       return fail(err);

@@ -85,9 +85,9 @@ Status<IoError> write_full(int fd, std::string_view text) noexcept;
 
 // How open_beneath resolves the path.
 enum class ResolveMethod {
-  automatic,      // openat2 where the kernel has it, else the walk
-  openat2_only,   // openat2 or ENOSYS: for tests
-  walk_only,      // component-by-component openat(O_NOFOLLOW): for tests
+  automatic,     // openat2 where the kernel has it, else the walk
+  openat2_only,  // openat2 or ENOSYS: for tests
+  walk_only,     // component-by-component openat(O_NOFOLLOW): for tests
 };
 
 // Opens `relative` beneath `base`: no absolute path, no "..", no symlink in

@@ -125,8 +125,7 @@ Result<std::string_view, LineError> LineReader::read_line(std::chrono::milliseco
     switch (fill(deadline, sys_errno)) {
       case Fill::data: break;
       case Fill::timeout: return fail(LineError{LineErrc::timeout, 0, 0});
-      case Fill::error:
-        return fail(LineError{sys_errno == ENOMEM ? LineErrc::no_memory : LineErrc::io, sys_errno, 0});
+      case Fill::error: return fail(LineError{sys_errno == ENOMEM ? LineErrc::no_memory : LineErrc::io, sys_errno, 0});
       case Fill::end_of_file:
         if (buffer_.empty()) return fail(LineError{LineErrc::end_of_file, 0, 0});
         return fail(LineError{LineErrc::truncated, 0, 0});
@@ -136,7 +135,7 @@ Result<std::string_view, LineError> LineReader::read_line(std::chrono::milliseco
 
 // max_line bytes have arrived without a delimiter among them.
 Result<std::string_view, LineError> LineReader::overlong(std::uint64_t seen,
-                                                          std::chrono::steady_clock::time_point deadline) {
+                                                         std::chrono::steady_clock::time_point deadline) {
   if (options_.overlong == OverlongPolicy::refuse) {
     refused_ = true;
     buffer_.clear();

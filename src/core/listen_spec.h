@@ -24,12 +24,12 @@ struct ListenSpec {
 };
 
 enum class ListenSpecError {
-  too_long,         // more than 128 bytes
-  missing_cell,     // no "CELL@"
-  bad_cell,         // the cell name is not [a-z0-9-]{1,64} (policy names)
-  missing_port,     // no ":PORT"
-  bad_port,         // not 1..65535 in decimal without leading zeros
-  bad_address,      // not an IPv4 or bracketed IPv6 literal
+  too_long,      // more than 128 bytes
+  missing_cell,  // no "CELL@"
+  bad_cell,      // the cell name is not [a-z0-9-]{1,64} (policy names)
+  missing_port,  // no ":PORT"
+  bad_port,      // not 1..65535 in decimal without leading zeros
+  bad_address,   // not an IPv4 or bracketed IPv6 literal
 };
 
 std::string_view describe(ListenSpecError error) noexcept;

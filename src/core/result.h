@@ -36,15 +36,27 @@ class [[nodiscard]] Result {
   [[nodiscard]] constexpr bool ok() const noexcept { return state_.index() == 0; }
   constexpr explicit operator bool() const noexcept { return ok(); }
 
-  constexpr T& value() & { check(true); return std::get<0>(state_); }
-  constexpr const T& value() const& { check(true); return std::get<0>(state_); }
-  constexpr T&& value() && { check(true); return std::get<0>(std::move(state_)); }
+  constexpr T& value() & {
+    check(true);
+    return std::get<0>(state_);
+  }
+  constexpr const T& value() const& {
+    check(true);
+    return std::get<0>(state_);
+  }
+  constexpr T&& value() && {
+    check(true);
+    return std::get<0>(std::move(state_));
+  }
   constexpr T* operator->() { return &value(); }
   constexpr const T* operator->() const { return &value(); }
   constexpr T& operator*() & { return value(); }
   constexpr const T& operator*() const& { return value(); }
 
-  constexpr const E& error() const { check(false); return std::get<1>(state_); }
+  constexpr const E& error() const {
+    check(false);
+    return std::get<1>(state_);
+  }
 
  private:
   constexpr void check(bool want_value) const {

@@ -106,7 +106,7 @@ void run(char* command) {
     std::memset(p, 1, bytes);
     answer("ok mapped");
   } else if (std::strcmp(command, "fill") == 0) {  // write N KiB to an open file descriptor 3
-    ::signal(SIGXFSZ, SIG_IGN);  // a file-size overrun then fails with EFBIG instead of killing
+    ::signal(SIGXFSZ, SIG_IGN);                    // a file-size overrun then fails with EFBIG instead of killing
     char block[1024];
     std::memset(block, 'f', sizeof block);
     long total = 0;

@@ -83,11 +83,13 @@ CheckReport check_policies(const std::string& policy_dir, const std::string& bin
       report.exit_code = exit_config_error;
       continue;
     }
-    report.output += "cell " + p.cell + ": ok" + (degraded.empty() ? "" : " (degraded: runs without " + degraded + ")") + "\n";
+    report.output +=
+        "cell " + p.cell + ": ok" + (degraded.empty() ? "" : " (degraded: runs without " + degraded + ")") + "\n";
     report.output += describe_allowances(p);
   }
   if (report.exit_code == exit_ok) {
-    report.output += "qcell check: " + std::to_string(files->size()) + (files->size() == 1 ? " policy ok\n" : " policies ok\n");
+    report.output +=
+        "qcell check: " + std::to_string(files->size()) + (files->size() == 1 ? " policy ok\n" : " policies ok\n");
   }
   return report;
 }

@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/control.h"
 #include "core/fd.h"
@@ -110,7 +110,8 @@ int start(const Paths& paths) {
   std::vector<qcell::CellKind> on_request;
   std::vector<qcell::CellKind> per_connection;
   for (const qcell::ListenSpec& spec : listens) {
-    auto file = std::find_if(files->begin(), files->end(), [&](const qcell::PolicyFile& f) { return f.policy.cell == spec.cell; });
+    auto file = std::find_if(files->begin(), files->end(),
+                             [&](const qcell::PolicyFile& f) { return f.policy.cell == spec.cell; });
     if (file == files->end() || file->policy.lifetime != qcell::Lifetime::connection) {
       std::fprintf(stderr, "qcell start: --listen %s@%s: no policy with `lifetime connection` for cell %s\n",
                    spec.cell.c_str(), spec.text.c_str(), spec.cell.c_str());
@@ -119,7 +120,8 @@ int start(const Paths& paths) {
     bool has_connection_fd = std::any_of(file->policy.fds.begin(), file->policy.fds.end(),
                                          [](const qcell::FdGrant& g) { return g.name == qcell::FdName::connection; });
     if (!has_connection_fd) {
-      std::fprintf(stderr, "qcell start: policy/%s: a connection cell needs `fd N connection`\n", file->file_name.c_str());
+      std::fprintf(stderr, "qcell start: policy/%s: a connection cell needs `fd N connection`\n",
+                   file->file_name.c_str());
       return qcell::exit_config_error;
     }
     auto kind = qcell::make_cell_kind(file->policy, installation);
@@ -133,7 +135,8 @@ int start(const Paths& paths) {
   for (const qcell::PolicyFile& file : *files) {
     bool serves = qcell::request_served_by(file.policy).has_value();
     if (file.policy.lifetime == qcell::Lifetime::connection) {
-      bool listened = std::any_of(listens.begin(), listens.end(), [&](const qcell::ListenSpec& l) { return l.cell == file.policy.cell; });
+      bool listened = std::any_of(listens.begin(), listens.end(),
+                                  [&](const qcell::ListenSpec& l) { return l.cell == file.policy.cell; });
       if (!listened) {
         std::fprintf(stderr, "qcell start: cell %s has `lifetime connection` but no --listen %s@ADDRESS:PORT\n",
                      file.policy.cell.c_str(), file.policy.cell.c_str());

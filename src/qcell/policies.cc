@@ -13,9 +13,9 @@
 
 #include <algorithm>
 
+#include "core/byte_buffer.h"
 #include "core/control.h"
 #include "core/fd.h"
-#include "core/byte_buffer.h"
 #include "core/limits.h"
 
 namespace qcell {
@@ -81,15 +81,46 @@ std::string rlimit_text(const Rlimit& r) {
 // it leave or reshape its sandbox (namespaces, mounts, tracing, filters),
 // reach the kernel's most exposed interfaces, or change the machine.
 constexpr const char* never_allowed[] = {
-    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "ptrace", "process_vm_readv",
-    "process_vm_writev", "bpf", "kexec_load", "kexec_file_load", "init_module", "finit_module",
-    "delete_module", "reboot", "swapon", "swapoff", "keyctl", "add_key", "request_key", "perf_event_open",
-    "userfaultfd", "open_by_handle_at", "fsopen", "fsmount", "move_mount", "open_tree", "mount_setattr",
-    "seccomp", "landlock_create_ruleset", "personality", "iopl", "ioperm", "clone3",
+    "unshare",
+    "setns",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "bpf",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "perf_event_open",
+    "userfaultfd",
+    "open_by_handle_at",
+    "fsopen",
+    "fsmount",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
+    "seccomp",
+    "landlock_create_ruleset",
+    "personality",
+    "iopl",
+    "ioperm",
+    "clone3",
 };
 
 // clone may only be allowed with a condition that excludes new namespaces.
-constexpr std::uint64_t namespace_clone_flags = 0x7E020000;  // CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
+constexpr std::uint64_t namespace_clone_flags =
+    0x7E020000;  // CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
 
 }  // namespace
 
@@ -144,10 +175,11 @@ std::vector<std::string> validate_policy(const PolicyFile& file, const Installat
       }
     }
     if (rule.name == "clone") {
-      bool excludes_namespaces = std::any_of(rule.conditions.begin(), rule.conditions.end(), [](const SyscallCondition& c) {
-        return c.arg == 0 && c.op == SyscallCondition::Op::masked_eq && (c.mask & namespace_clone_flags) == namespace_clone_flags &&
-               (c.value & namespace_clone_flags) == 0;
-      });
+      bool excludes_namespaces =
+          std::any_of(rule.conditions.begin(), rule.conditions.end(), [](const SyscallCondition& c) {
+            return c.arg == 0 && c.op == SyscallCondition::Op::masked_eq &&
+                   (c.mask & namespace_clone_flags) == namespace_clone_flags && (c.value & namespace_clone_flags) == 0;
+          });
       if (!excludes_namespaces) {
         problems.push_back(at_line(file, rule.line) +
                            "clone must be restricted: `allow clone where arg0 & 0x7e020000 == 0` (no new namespaces)");
@@ -185,14 +217,15 @@ std::vector<std::string> validate_policy(const PolicyFile& file, const Installat
 }
 
 sandbox::Walls required_walls(const Policy& p) {
-  return {p.required.landlock,      p.required.landlock_scope, p.required.mount_namespace,
-          p.required.pid_namespace, p.required.net_namespace,  p.required.ipc_namespace,
-          p.required.uts_namespace};
+  return {p.required.landlock,      p.required.landlock_scope, p.required.mount_namespace, p.required.pid_namespace,
+          p.required.net_namespace, p.required.ipc_namespace,  p.required.uts_namespace};
 }
 
 sandbox::Walls used_walls(const Policy& p) {
   return {!p.landlock.empty(), p.landlock_scope.abstract_unix || p.landlock_scope.signal,
-          p.namespaces.mount,  p.namespaces.pid, p.namespaces.net, p.namespaces.ipc, p.namespaces.uts};
+          p.namespaces.mount,  p.namespaces.pid,
+          p.namespaces.net,    p.namespaces.ipc,
+          p.namespaces.uts};
 }
 
 std::string describe_allowances(const Policy& p) {
@@ -233,7 +266,8 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files) {
     for (const View& v : p.views) sees += (sees.empty() ? "" : ", ") + v.path + (v.writable ? " rw" : " ro");
     if (sees.empty()) sees = p.namespaces.mount ? "nothing" : "host filesystem";
     std::string fds;
-    for (const FdGrant& g : p.fds) fds += (fds.empty() ? "" : ", ") + std::to_string(g.number) + " " + std::string(fd_name_text(g.name));
+    for (const FdGrant& g : p.fds)
+      fds += (fds.empty() ? "" : ", ") + std::to_string(g.number) + " " + std::string(fd_name_text(g.name));
     std::string requests;
     for (RequestName r : p.requests) requests += (requests.empty() ? "" : ", ") + std::string(request_name_text(r));
     out += "| `" + p.cell + "` | " + p.user + " | " + p.group + " | " + sees + " | " +
@@ -244,7 +278,8 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files) {
 }
 
 Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Installation& installation) {
-  if (p.runs_as_recipient()) return fail(std::string("cell " + p.cell + " runs as the recipient: compiled per request"));
+  if (p.runs_as_recipient())
+    return fail(std::string("cell " + p.cell + " runs as the recipient: compiled per request"));
   sandbox::CellSpec spec;
   spec.name = p.cell;
   struct passwd* pw = ::getpwnam(p.user.c_str());
@@ -264,7 +299,8 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
     int number = seccomp_syscall_resolve_name(rule.name.c_str());
     if (number == __NR_SCMP_ERROR) return fail("cell " + p.cell + ": unknown syscall '" + rule.name + "'");
     sandbox::SyscallRule compiled{number, {}};
-    for (const SyscallCondition& c : rule.conditions) compiled.conditions.push_back({c.arg, to_sandbox(c.op), c.value, c.mask});
+    for (const SyscallCondition& c : rule.conditions)
+      compiled.conditions.push_back({c.arg, to_sandbox(c.op), c.value, c.mask});
     spec.syscalls.push_back(std::move(compiled));
   }
   for (const LandlockRule& l : p.landlock) {

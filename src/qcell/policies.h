@@ -6,8 +6,8 @@
 // still parsed by the bounded, fuzzed parser in core/policy.h.
 #pragma once
 
-#include <string>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/policy.h"

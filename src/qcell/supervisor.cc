@@ -21,8 +21,8 @@
 
 #include "core/byte_buffer.h"
 #include "core/fd.h"
-#include "core/limits.h"
 #include "core/fd_passing.h"
+#include "core/limits.h"
 #include "core/log_line.h"
 #include "qcell/check.h"
 #include "sandbox/kernel_log.h"
@@ -42,7 +42,7 @@ struct Cell {
   // For a cell started on request (requester > 0) or per connection: its id.
   pid_t requester = -1;
   std::uint64_t id = 0;
-  bool transient = false;  // started on request or per connection: never restarted
+  bool transient = false;                // started on request or per connection: never restarted
   ByteBuffer partial{limits::log_line};  // an incomplete log line
   Clock::time_point started{};
   Clock::time_point next_start{};  // when not running
@@ -138,7 +138,10 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
   UniqueFd log_write(pipe_fds[1]);
   UniqueFd program(::open(kind.program_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!program) {
-    emit(LogLine("cell-start-failed").add("cell", kind.name).add("step", "open-program").add("error", ::strerror(errno)));
+    emit(LogLine("cell-start-failed")
+             .add("cell", kind.name)
+             .add("step", "open-program")
+             .add("error", ::strerror(errno)));
     schedule_restart(cell);
     return false;
   }
@@ -153,7 +156,10 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
     if (name != FdName::broker) continue;
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-      emit(LogLine("cell-start-failed").add("cell", kind.name).add("step", "broker-socket").add("error", ::strerror(errno)));
+      emit(LogLine("cell-start-failed")
+               .add("cell", kind.name)
+               .add("step", "broker-socket")
+               .add("error", ::strerror(errno)));
       schedule_restart(cell);
       return false;
     }
@@ -203,7 +209,10 @@ bool Broker::listen_all() {
     ok = ok && ::bind(socket.get(), reinterpret_cast<const sockaddr*>(&spec.address), spec.address_length) == 0 &&
          ::listen(socket.get(), 1024) == 0;
     if (!ok) {
-      emit(LogLine("broker-start-failed").add("cell", kind.name).add("listen", spec.text).add("error", ::strerror(errno)));
+      emit(LogLine("broker-start-failed")
+               .add("cell", kind.name)
+               .add("listen", spec.text)
+               .add("error", ::strerror(errno)));
       return false;
     }
     emit(LogLine("listen").add("cell", kind.name).add("address", spec.text));
@@ -274,27 +283,27 @@ void Broker::handle_request(Cell& sender) {
            "the policy of cell " + sender.kind->name + " has no `request " + std::string(kind_name) + "`", kind_name);
     return;
   }
-  auto target = std::find_if(on_request_.begin(), on_request_.end(),
-                             [kind](const CellKind& k) { return k.serves == kind; });
+  auto target =
+      std::find_if(on_request_.begin(), on_request_.end(), [kind](const CellKind& k) { return k.serves == kind; });
   if (target == on_request_.end()) {
-    refuse(sender, RefusalReason::internal, "no cell in this installation serves " + std::string(kind_name),
-           kind_name);
+    refuse(sender, RefusalReason::internal, "no cell in this installation serves " + std::string(kind_name), kind_name);
     return;
   }
   // The request's descriptors go to the numbers the target's policy gives
   // their names: spawn-queue carries message and envelope, the others message.
   static constexpr FdName queue_names[] = {FdName::message, FdName::envelope};
   static constexpr FdName message_name[] = {FdName::message};
-  std::span<const FdName> names = kind == RequestKind::spawn_queue ? std::span<const FdName>(queue_names)
-                                                                   : std::span<const FdName>(message_name);
+  std::span<const FdName> names =
+      kind == RequestKind::spawn_queue ? std::span<const FdName>(queue_names) : std::span<const FdName>(message_name);
   std::vector<sandbox::FdGrant> grants;
   for (std::size_t i = 0; i < names.size() && i < received->descriptors.size(); ++i) {
     auto number = std::find_if(target->fd_numbers.begin(), target->fd_numbers.end(),
                                [&](const auto& entry) { return entry.first == names[i]; });
     if (number == target->fd_numbers.end()) {
-      refuse(sender, RefusalReason::internal,
-             "the policy of cell " + target->name + " grants no `" + std::string(fd_name_text(names[i])) + "` descriptor",
-             kind_name);
+      refuse(
+          sender, RefusalReason::internal,
+          "the policy of cell " + target->name + " grants no `" + std::string(fd_name_text(names[i])) + "` descriptor",
+          kind_name);
       return;
     }
     grants.push_back({number->second, received->descriptors[i].get()});
@@ -452,7 +461,8 @@ void Broker::shutdown() {
   bool killed = false;
   for (;;) {
     reap();
-    bool any = !requested_.empty() || std::any_of(cells_.begin(), cells_.end(), [](const Cell& c) { return c.pid > 0; });
+    bool any =
+        !requested_.empty() || std::any_of(cells_.begin(), cells_.end(), [](const Cell& c) { return c.pid > 0; });
     if (!any) break;
     if (!killed && Clock::now() >= deadline) {
       for (Cell& cell : cells_) {
@@ -460,7 +470,9 @@ void Broker::shutdown() {
       }
       killed = true;
     }
-    struct pollfd p {signals_.get(), POLLIN, 0};
+    struct pollfd p {
+      signals_.get(), POLLIN, 0
+    };
     ::poll(&p, 1, 50);
     signalfd_siginfo info{};
     while (::read(signals_.get(), &info, sizeof info) > 0) {
@@ -561,7 +573,8 @@ int Broker::run() {
 }  // namespace
 
 int run_supervisor(std::vector<CellKind> long_lived, std::vector<CellKind> on_request,
-                   std::vector<CellKind> per_connection, const sandbox::Walls& walls, const SupervisorOptions& options) {
+                   std::vector<CellKind> per_connection, const sandbox::Walls& walls,
+                   const SupervisorOptions& options) {
   Broker broker(std::move(long_lived), std::move(on_request), std::move(per_connection), walls, options);
   return broker.run();
 }
@@ -578,7 +591,9 @@ int query_status(const std::string& status_socket, int out_fd) {
   }
   char buffer[4096];
   for (;;) {
-    struct pollfd p {socket.get(), POLLIN, 0};
+    struct pollfd p {
+      socket.get(), POLLIN, 0
+    };
     if (::poll(&p, 1, 5000) <= 0) break;
     ssize_t n = ::read(socket.get(), buffer, sizeof buffer);
     if (n <= 0) break;

@@ -10,8 +10,8 @@
 
 #include <chrono>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/broker_request.h"
@@ -38,12 +38,12 @@ struct CellKind {
 };
 
 struct SupervisorOptions {
-  std::string status_socket;                              // path of the status socket
-  std::chrono::milliseconds first_backoff{1000};          // delay before the first restart
-  std::chrono::milliseconds max_backoff{60000};           // back-off doubles up to this
-  std::chrono::milliseconds healthy_after{60000};         // a cell that ran this long restarts at once
-  std::chrono::milliseconds stop_grace{5000};             // SIGTERM to SIGKILL on shutdown
-  int log_fd = 1;                                         // where the structured log goes
+  std::string status_socket;                       // path of the status socket
+  std::chrono::milliseconds first_backoff{1000};   // delay before the first restart
+  std::chrono::milliseconds max_backoff{60000};    // back-off doubles up to this
+  std::chrono::milliseconds healthy_after{60000};  // a cell that ran this long restarts at once
+  std::chrono::milliseconds stop_grace{5000};      // SIGTERM to SIGKILL on shutdown
+  int log_fd = 1;                                  // where the structured log goes
 };
 
 // Runs until SIGTERM or SIGINT; returns the broker's exit code (0 after a

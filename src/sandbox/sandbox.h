@@ -70,7 +70,7 @@ struct SyscallCondition {
 };
 
 struct SyscallRule {
-  int number = -1;  // resolved by the broker (seccomp_syscall_resolve_name)
+  int number = -1;                           // resolved by the broker (seccomp_syscall_resolve_name)
   std::vector<SyscallCondition> conditions;  // empty: unconditional
 };
 
@@ -97,11 +97,11 @@ struct CellSpec {
   std::vector<LandlockRule> landlock;
   bool landlock_scope_abstract_unix = false;
   bool landlock_scope_signal = false;
-  Walls required;              // walls whose absence stops the cell
-  int program_fd = -1;         // the executable, opened by the broker (O_PATH is not enough: O_RDONLY)
+  Walls required;       // walls whose absence stops the cell
+  int program_fd = -1;  // the executable, opened by the broker (O_PATH is not enough: O_RDONLY)
   std::vector<std::string> argv;
   std::vector<std::string> envp;
-  std::string staging_root;    // an empty directory the broker owns, used as the mount point of the new root
+  std::string staging_root;  // an empty directory the broker owns, used as the mount point of the new root
 };
 
 // The steps of cell creation, in order. A failure names the step.

@@ -67,7 +67,9 @@ std::string TestCell::ask(const std::string& command) {
   if (!write_full(to_cell_.get(), line).ok()) return "";
   std::string answer;
   for (;;) {
-    struct pollfd p {from_cell_.get(), POLLIN, 0};
+    struct pollfd p {
+      from_cell_.get(), POLLIN, 0
+    };
     if (::poll(&p, 1, 10000) <= 0) return answer;  // bounded: a silent cell is an answer too
     char c = 0;
     if (::read(from_cell_.get(), &c, 1) != 1) return answer;

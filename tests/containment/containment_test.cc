@@ -17,9 +17,9 @@
 #include <algorithm>
 #include <fstream>
 #include <memory>
-#include <vector>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "cell_fixture.h"
 #include "sandbox/kernel_log.h"
@@ -275,7 +275,8 @@ TEST_F(Containment, AFailedStepIsReportedWithItsName) {
   s.views.push_back({"/nonexistent-qcell-view", "/missing", false});
   TestCell cell;
   std::string error = cell.start(s);
-  EXPECT_EQ(error, "cell qcell-testcell not started: step mount-view (/nonexistent-qcell-view): No such file or directory");
+  EXPECT_EQ(error,
+            "cell qcell-testcell not started: step mount-view (/nonexistent-qcell-view): No such file or directory");
 }
 
 }  // namespace

@@ -122,8 +122,8 @@ class QcellProcess {
       ::dup2(fds[1], 1);
       ::dup2(fds[1], 2);
       std::string policy_dir = root.path() + "/policy";
-      std::vector<const char*> args = {"qcell", command.c_str(), "--root", root.path().c_str(), "--policy-dir",
-                                       policy_dir.c_str(), "--bin-dir", QCELL_BINARY_DIR "/bin"};
+      std::vector<const char*> args = {"qcell",        command.c_str(),    "--root",    root.path().c_str(),
+                                       "--policy-dir", policy_dir.c_str(), "--bin-dir", QCELL_BINARY_DIR "/bin"};
       if (!listen.empty()) {
         args.push_back("--listen");
         args.push_back(listen.c_str());
@@ -146,7 +146,9 @@ class QcellProcess {
     while (output_.find(needle) == std::string::npos) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
-      struct pollfd p {out_.get(), POLLIN, 0};
+      struct pollfd p {
+        out_.get(), POLLIN, 0
+      };
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
       char buffer[4096];
       ssize_t n = ::read(out_.get(), buffer, sizeof buffer);
@@ -221,7 +223,8 @@ TEST(Broker, RestartsADeadCellWithBackoff) {
   EXPECT_NE(out.find("event=cell-restart-scheduled cell=testcell-exit delay_ms=1000"), std::string::npos) << out;
   out = broker.wait_for("delay_ms=2000", 15s);
   EXPECT_NE(out.find("event=cell-restart-scheduled cell=testcell-exit delay_ms=2000"), std::string::npos)
-      << "the back-off doubles\n" << out;
+      << "the back-off doubles\n"
+      << out;
   std::string status = run_status(root);
   EXPECT_NE(status.find("cell=testcell-exit"), std::string::npos) << status;
   EXPECT_NE(status.find("last_exit=\"status 3\""), std::string::npos) << status;
@@ -324,7 +327,9 @@ std::string ask(int socket, const std::string& command) {
   if (!qcell::write_full(socket, line).ok()) return "";
   std::string answer;
   for (;;) {
-    struct pollfd p {socket, POLLIN, 0};
+    struct pollfd p {
+      socket, POLLIN, 0
+    };
     if (::poll(&p, 1, 10000) <= 0) return answer;
     char c = 0;
     if (::read(socket, &c, 1) != 1 || c == '\n') return answer;
@@ -365,7 +370,8 @@ TEST(Broker, ListensAndGivesEachConnectionACellOfItsOwn) {
   out = broker.wait_for("event=cell-exit cell=conn-testcell");
   EXPECT_NE(out.find("event=cell-exit cell=conn-testcell"), std::string::npos) << out;
   EXPECT_EQ(out.find("event=cell-restart-scheduled cell=conn-testcell"), std::string::npos)
-      << "a connection's cell is never restarted\n" << out;
+      << "a connection's cell is never restarted\n"
+      << out;
   ::close(second);
   broker.stop(SIGTERM);
 }
@@ -376,8 +382,9 @@ TEST(Broker, AConnectionCellWithoutListenIsRefused) {
   QcellProcess broker("start", root);
   int status = broker.wait_exit();
   EXPECT_EQ(WEXITSTATUS(status), 100);
-  EXPECT_NE(broker.output().find("cell conn-testcell has `lifetime connection` but no --listen conn-testcell@ADDRESS:PORT"),
-            std::string::npos)
+  EXPECT_NE(
+      broker.output().find("cell conn-testcell has `lifetime connection` but no --listen conn-testcell@ADDRESS:PORT"),
+      std::string::npos)
       << broker.output();
 }
 

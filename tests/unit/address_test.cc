@@ -400,10 +400,9 @@ TEST(AddressLiteral, IPv4) {
   EXPECT_TRUE(accepts("<a@[0.0.0.0]>"));
   EXPECT_TRUE(accepts("<a@[255.255.255.255]>"));
   EXPECT_TRUE(accepts("<a@[10.0.100.9]>"));
-  for (const char* bad : {"<a@[256.0.0.1]>", "<a@[1.2.3]>", "<a@[1.2.3.4.5]>", "<a@[01.2.3.4]>",
-                          "<a@[1.2.3.00]>", "<a@[1.2.3.]>", "<a@[.1.2.3]>", "<a@[1..2.3]>", "<a@[1.2.3.4a]>",
-                          "<a@[1234.1.1.1]>", "<a@[]>", "<a@[1.2.3.4>", "<a@[1.2.3.-4]>", "<a@[ 1.2.3.4]>",
-                          "<a@[1.2[3.4]>"}) {
+  for (const char* bad : {"<a@[256.0.0.1]>", "<a@[1.2.3]>", "<a@[1.2.3.4.5]>", "<a@[01.2.3.4]>", "<a@[1.2.3.00]>",
+                          "<a@[1.2.3.]>", "<a@[.1.2.3]>", "<a@[1..2.3]>", "<a@[1.2.3.4a]>", "<a@[1234.1.1.1]>",
+                          "<a@[]>", "<a@[1.2.3.4>", "<a@[1.2.3.-4]>", "<a@[ 1.2.3.4]>", "<a@[1.2[3.4]>"}) {
     EXPECT_EQ(error_of(bad), AddressError::bad_address_literal) << bad;
   }
 }
@@ -426,8 +425,8 @@ TEST(AddressLiteral, IPv6) {
 TEST(AddressLiteral, General) {
   EXPECT_EQ(path_of("<a@[x-tag:any!content]>").domain, "[x-tag:any!content]");
   EXPECT_TRUE(accepts("<a@[Tag9:a:b:c]>"));
-  for (const char* bad : {"<a@[tag:]>", "<a@[:x]>", "<a@[tag-:x]>", "<a@[t_g:x]>", "<a@[tag:a b]>",
-                          "<a@[tag:a\"b]>", "<a@[tag:a<b]>", "<a@[tag:a>b]>", "<a@[tag:a\\b]>"}) {
+  for (const char* bad : {"<a@[tag:]>", "<a@[:x]>", "<a@[tag-:x]>", "<a@[t_g:x]>", "<a@[tag:a b]>", "<a@[tag:a\"b]>",
+                          "<a@[tag:a<b]>", "<a@[tag:a>b]>", "<a@[tag:a\\b]>"}) {
     EXPECT_EQ(error_of(bad), AddressError::bad_address_literal) << bad;
   }
 }
@@ -435,11 +434,15 @@ TEST(AddressLiteral, General) {
 // --- UTF-8 -----------------------------------------------------------------------------------
 
 TEST(AddressUtf8, AcceptedOnlyWithAllowUtf8) {
-  const std::string address = "<j\xc3\xb6rg@b\xc3\xbc" "cher.example>";
+  const std::string address =
+      "<j\xc3\xb6rg@b\xc3\xbc"
+      "cher.example>";
   EXPECT_EQ(error_of(address), AddressError::bad_local_part_character);
   Path p = path_of(address, utf8());
   EXPECT_EQ(p.local, "j\xc3\xb6rg");
-  EXPECT_EQ(p.domain, "b\xc3\xbc" "cher.example");
+  EXPECT_EQ(p.domain,
+            "b\xc3\xbc"
+            "cher.example");
   EXPECT_EQ(format_path(p), address);
   // Quoted string, 3- and 4-byte sequences, U+10FFFF.
   EXPECT_EQ(path_of("<\"\xe2\x82\xac \xf0\x9f\x98\x80\"@x>", utf8()).local, "\xe2\x82\xac \xf0\x9f\x98\x80");
@@ -449,9 +452,9 @@ TEST(AddressUtf8, AcceptedOnlyWithAllowUtf8) {
 }
 
 TEST(AddressUtf8, MalformedSequencesAreRefused) {
-  for (const char* bad : {"\xc0\x80", "\xc1\xbf", "\x80", "\xbf", "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80",
-                          "\xf5\x80\x80\x80", "\xff", "\xe0\x80\x80", "\xf0\x80\x80\x80", "\xc3", "\xe2\x82",
-                          "\xf0\x9f\x98", "\xc3\x28"}) {
+  for (const char* bad :
+       {"\xc0\x80", "\xc1\xbf", "\x80", "\xbf", "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+        "\xff", "\xe0\x80\x80", "\xf0\x80\x80\x80", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xc3\x28"}) {
     EXPECT_EQ(error_of("<a" + std::string(bad) + "@x>", utf8()), AddressError::bad_utf8) << "local";
     EXPECT_EQ(error_of("<\"a" + std::string(bad) + "\"@x>", utf8()), AddressError::bad_utf8) << "quoted";
     EXPECT_EQ(error_of("<a@x" + std::string(bad) + ".example>", utf8()), AddressError::bad_utf8) << "domain";

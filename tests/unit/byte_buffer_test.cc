@@ -51,8 +51,8 @@ TEST(ByteBuffer, SizeOverflowIsAnErrorNotAWrap) {
 
 TEST(ByteBuffer, ReservationsAtThirtyTwoBitBoundariesAreCheckedAgainstTheMaximum) {
   ByteBuffer buffer(std::size_t{1} << 20);
-  for (std::size_t extra : {std::size_t{1} << 31, (std::size_t{1} << 32) - 1, std::size_t{1} << 32,
-                            (std::size_t{1} << 32) + 1, SIZE_MAX}) {
+  for (std::size_t extra :
+       {std::size_t{1} << 31, (std::size_t{1} << 32) - 1, std::size_t{1} << 32, (std::size_t{1} << 32) + 1, SIZE_MAX}) {
     auto result = buffer.reserve_more(extra);
     ASSERT_FALSE(result.ok()) << extra;
     EXPECT_EQ(result.error(), BufferError::over_maximum) << extra;
@@ -74,7 +74,9 @@ TEST(ByteBuffer, AllocationFailureIsACleanError) {
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    struct rlimit limit {256UL << 20, 256UL << 20};
+    struct rlimit limit {
+      256UL << 20, 256UL << 20
+    };
     if (::setrlimit(RLIMIT_AS, &limit) != 0) _exit(10);
     ByteBuffer buffer(std::size_t{1} << 32);
     auto result = buffer.reserve_more(std::size_t{1} << 30);

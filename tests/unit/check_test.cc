@@ -4,10 +4,10 @@
 #include "qcell/check.h"
 #include "qcell/policies.h"
 
+#include <grp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <grp.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -79,8 +79,7 @@ TEST_F(CheckInstallation, SymlinkedFileIsRefusedAsAConfigurationError) {
 TEST_F(CheckInstallation, MissingControlDirectoryIsAConfigurationError) {
   CheckReport report = check_installation(root_ + "/nonexistent");
   EXPECT_EQ(report.exit_code, exit_config_error);
-  EXPECT_EQ(report.errors,
-            "qcell check: cannot open " + root_ + "/nonexistent/control: No such file or directory\n");
+  EXPECT_EQ(report.errors, "qcell check: cannot open " + root_ + "/nonexistent/control: No such file or directory\n");
 }
 
 TEST_F(CheckInstallation, UnreadableFileIsASystemError) {

@@ -290,8 +290,8 @@ TEST_F(ControlDirectory, TruncatedCdbIsRefused) {
 TEST(ControlErrors, EveryCodeIsDescribedDistinctly) {
   std::set<std::string_view> seen;
   for (auto c : {ControlErrc::file_too_large, ControlErrc::nul_byte, ControlErrc::line_too_long,
-                 ControlErrc::not_a_number, ControlErrc::out_of_range, ControlErrc::empty_value,
-                 ControlErrc::missing, ControlErrc::unreadable, ControlErrc::unknown_name}) {
+                 ControlErrc::not_a_number, ControlErrc::out_of_range, ControlErrc::empty_value, ControlErrc::missing,
+                 ControlErrc::unreadable, ControlErrc::unknown_name}) {
     EXPECT_TRUE(seen.insert(describe(c)).second);
   }
 }

@@ -88,9 +88,9 @@ TEST_F(OpenBeneath, RefusesAbsolutePathsAndDotDot) {
 }
 
 TEST_F(OpenBeneath, RefusesSymlinksAnywhere) {
-  expect_open("link_out", ELOOP);     // last component
+  expect_open("link_out", ELOOP);        // last component
   expect_open("sub_link/inner", ELOOP);  // intermediate component, even one that stays inside
-  expect_open("sub/up", ELOOP);       // a relative symlink climbing out
+  expect_open("sub/up", ELOOP);          // a relative symlink climbing out
 }
 
 TEST_F(OpenBeneath, MissingFilesReportEnoent) { expect_open("nope", ENOENT); }

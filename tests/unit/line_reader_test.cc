@@ -264,7 +264,7 @@ TEST(LineReaderStream, MoreThanFourGibInOneLineIsDroppedWithBoundedMemoryAndExac
 TEST(LineReaderStream, MoreThanFourGibOfShortLinesThenAnOverlongLineEndsInRefusal) {
   // 4 GiB + 1 MiB of well-formed 1 KiB lines, then one line past the
   // maximum: every short line is returned, the long one is refused.
-  constexpr std::size_t line_length = 1024;  // 1023 bytes + '\n'
+  constexpr std::size_t line_length = 1024;                       // 1023 bytes + '\n'
   constexpr std::uint64_t lines = four_gib / line_length + 1024;  // a multiple of the 1024-line block sent
   Pipe p = make_pipe();
   pid_t child = ::fork();

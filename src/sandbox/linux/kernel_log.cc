@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-
 namespace qcell::sandbox {
 
 KernelLog::KernelLog() : fd_(::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC)) {
@@ -37,7 +36,9 @@ std::optional<SeccompKill> KernelLog::find_kill(pid_t pid, std::chrono::millisec
     if (n < 0 && errno != EAGAIN && errno != EINTR) return std::nullopt;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
-    struct pollfd p {fd_.get(), POLLIN, 0};
+    struct pollfd p {
+      fd_.get(), POLLIN, 0
+    };
     ::poll(&p, 1, static_cast<int>(left.count()));
   }
 }

@@ -15,8 +15,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <linux/securebits.h>
 #include <linux/seccomp.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/capability.h>
@@ -94,9 +94,12 @@ void join_shared_namespaces(const CellSpec& spec) noexcept {
     check(::setns(spec.shared.mnt, CLONE_NEWNS) == 0, Step::join_namespaces, "mnt");
     check(::chdir("/") == 0, Step::join_namespaces, "chdir /");
   }
-  if (spec.namespaces.net && spec.shared.net >= 0) check(::setns(spec.shared.net, CLONE_NEWNET) == 0, Step::join_namespaces, "net");
-  if (spec.namespaces.ipc && spec.shared.ipc >= 0) check(::setns(spec.shared.ipc, CLONE_NEWIPC) == 0, Step::join_namespaces, "ipc");
-  if (spec.namespaces.uts && spec.shared.uts >= 0) check(::setns(spec.shared.uts, CLONE_NEWUTS) == 0, Step::join_namespaces, "uts");
+  if (spec.namespaces.net && spec.shared.net >= 0)
+    check(::setns(spec.shared.net, CLONE_NEWNET) == 0, Step::join_namespaces, "net");
+  if (spec.namespaces.ipc && spec.shared.ipc >= 0)
+    check(::setns(spec.shared.ipc, CLONE_NEWIPC) == 0, Step::join_namespaces, "ipc");
+  if (spec.namespaces.uts && spec.shared.uts >= 0)
+    check(::setns(spec.shared.uts, CLONE_NEWUTS) == 0, Step::join_namespaces, "uts");
 }
 
 // An empty read-only tmpfs root holding only the views, entered with pivot_root.
@@ -188,15 +191,16 @@ void set_rlimits(const CellSpec& spec, bool nproc_pass) noexcept {
 void drop_privileges(const CellSpec& spec) noexcept {
   // Bounding and ambient sets first: clearing the bounding set needs CAP_SETPCAP.
   for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) {
-    if (CAP_IS_SUPPORTED(cap)) check(cap_drop_bound(static_cast<cap_value_t>(cap)) == 0, Step::bounding_set, "cap_drop_bound");
+    if (CAP_IS_SUPPORTED(cap))
+      check(cap_drop_bound(static_cast<cap_value_t>(cap)) == 0, Step::bounding_set, "cap_drop_bound");
   }
   check(cap_reset_ambient() == 0, Step::bounding_set, "cap_reset_ambient");
   // Lock the securebits so that nothing can regain privilege through uid 0
   // semantics, keep-caps or ambient raising (the setuid fixup stays on: it
   // is what clears the capability sets below).
   check(::prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED |
-                                        SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
-                                        SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) == 0,
+                                       SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE |
+                                       SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED) == 0,
         Step::bounding_set, "securebits");
   check(::syscall(SYS_setgroups, 0, nullptr) == 0, Step::groups, "setgroups");
   check(::syscall(SYS_setresgid, spec.gid, spec.gid, spec.gid) == 0, Step::gid, "setresgid");
@@ -457,7 +461,7 @@ Result<OwnedNamespaces, SpawnError> create_shared_namespaces(const Namespaces& w
   if (!ok) {
     record.detail[sizeof record.detail - 1] = '\0';
     error = got.ok() && *got == sizeof record ? SpawnError{record.step, record.sys_errno, record.detail}
-                                               : SpawnError{Step::clone, EPROTO, "namespace child died"};
+                                              : SpawnError{Step::clone, EPROTO, "namespace child died"};
   } else {
     std::string base = "/proc/" + std::to_string(pid) + "/ns/";
     auto open_ns = [&](bool wanted, const char* name, UniqueFd& into) {
