@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/fd.h"
+#include "core/policy.h"
 #include "core/result.h"
 
 namespace qcell::sandbox {
@@ -74,15 +75,9 @@ struct SyscallRule {
   std::vector<SyscallCondition> conditions;  // empty: unconditional
 };
 
-struct Walls {
-  bool landlock = false;
-  bool landlock_scope = false;
-  bool mount_namespace = false;
-  bool pid_namespace = false;
-  bool net_namespace = false;
-  bool ipc_namespace = false;
-  bool uts_namespace = false;
-};
+// The walls a kernel offers or a cell requires: the policy format's own set
+// (core/policy.h), so there is one definition of what a wall is.
+using Walls = WallSet;
 
 struct CellSpec {
   std::string name;
