@@ -153,6 +153,16 @@ int start(const Paths& paths) {
     }
     (serves ? on_request : long_lived).push_back(std::move(kind.value()));
   }
+  // Cells started per connection or per request join namespaces made once
+  // per kind; long-lived cells, started rarely, get fresh ones.
+  for (auto* group : {&per_connection, &on_request}) {
+    for (qcell::CellKind& kind : *group) {
+      if (auto error = qcell::precreate_namespaces(kind)) {
+        std::fprintf(stderr, "qcell start: %s\n", error->c_str());
+        return qcell::exit_system_error;
+      }
+    }
+  }
   qcell::SupervisorOptions options;
   options.status_socket = run + "/qcell.status";
   return qcell::run_supervisor(std::move(long_lived), std::move(on_request), std::move(per_connection),

@@ -339,4 +339,15 @@ Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Install
   return kind;
 }
 
+std::optional<std::string> precreate_namespaces(CellKind& kind) {
+  const sandbox::Namespaces& ns = kind.spec.namespaces;
+  sandbox::Namespaces which{ns.mount, false, ns.net, ns.ipc, ns.uts};
+  if (!which.mount && !which.net && !which.ipc && !which.uts) return std::nullopt;
+  auto owned = sandbox::create_shared_namespaces(which, kind.spec.views, kind.spec.staging_root);
+  if (!owned) return sandbox::format_spawn_error(kind.name, owned.error());
+  kind.shared_namespaces = std::make_shared<sandbox::OwnedNamespaces>(std::move(owned.value()));
+  kind.spec.shared = kind.shared_namespaces->view();
+  return std::nullopt;
+}
+
 }  // namespace qcell

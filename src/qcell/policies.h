@@ -60,4 +60,11 @@ std::optional<RequestKind> request_served_by(const Policy& policy);
 // numbers by name, allowed requests, and the request it serves.
 Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Installation& installation);
 
+// Creates, once, the mount namespace (with the kind's view already in place)
+// and the net, ipc and uts namespaces its policy asks for, for every cell of
+// the kind to join; each cell keeps a pid namespace of its own
+// (docs/cells.md: this is what makes a per-connection cell cheap). Returns
+// an error message, or nullopt.
+std::optional<std::string> precreate_namespaces(CellKind& kind);
+
 }  // namespace qcell

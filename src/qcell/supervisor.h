@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -35,6 +36,9 @@ struct CellKind {
   std::optional<RequestKind> serves;
   // For a cell started per connection: where the broker listens for it.
   std::optional<ListenSpec> listen;
+  // Namespaces made once for every cell of this kind (spec.shared points
+  // into them); kept open as long as the kind exists.
+  std::shared_ptr<sandbox::OwnedNamespaces> shared_namespaces;
 };
 
 struct SupervisorOptions {

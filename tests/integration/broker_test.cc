@@ -366,6 +366,24 @@ TEST(Broker, ListensAndGivesEachConnectionACellOfItsOwn) {
   EXPECT_NE(out.find("event=cell-start cell=conn-testcell pid="), std::string::npos) << out;
   std::string status = run_status(root);
   EXPECT_NE(status.find("requested_cells=2"), std::string::npos) << status;
+  // Both cells joined the kind's pre-created mount and network namespaces;
+  // each has a pid namespace of its own.
+  std::vector<std::string> pids;
+  for (std::size_t at = out.find("event=cell-start cell=conn-testcell pid="); at != std::string::npos;
+       at = out.find("event=cell-start cell=conn-testcell pid=", at + 1)) {
+    std::size_t start = at + std::strlen("event=cell-start cell=conn-testcell pid=");
+    pids.push_back(out.substr(start, out.find(' ', start) - start));
+  }
+  ASSERT_EQ(pids.size(), 2u) << out;
+  auto ns = [](const std::string& pid, const char* name) {
+    char target[128] = {};
+    ssize_t n = ::readlink(("/proc/" + pid + "/ns/" + name).c_str(), target, sizeof target - 1);
+    return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string("?") + pid;
+  };
+  EXPECT_EQ(ns(pids[0], "mnt"), ns(pids[1], "mnt"));
+  EXPECT_EQ(ns(pids[0], "net"), ns(pids[1], "net"));
+  EXPECT_NE(ns(pids[0], "net"), ns("self", "net"));
+  EXPECT_NE(ns(pids[0], "pid"), ns(pids[1], "pid"));
   ::close(first);  // end of input: the cell exits
   out = broker.wait_for("event=cell-exit cell=conn-testcell");
   EXPECT_NE(out.find("event=cell-exit cell=conn-testcell"), std::string::npos) << out;
