@@ -165,6 +165,7 @@ int start(const Paths& paths) {
   }
   qcell::SupervisorOptions options;
   options.status_socket = run + "/qcell.status";
+  options.drop_privileges = true;
   return qcell::run_supervisor(std::move(long_lived), std::move(on_request), std::move(per_connection),
                                qcell::sandbox::probe_walls(), options);
 }

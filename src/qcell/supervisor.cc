@@ -25,6 +25,7 @@
 #include "core/limits.h"
 #include "core/log_line.h"
 #include "qcell/check.h"
+#include "qcell/privileges.h"
 #include "sandbox/kernel_log.h"
 
 namespace qcell {
@@ -488,11 +489,20 @@ int Broker::run() {
     return exit_system_error;
   }
   if (!listen_all()) return exit_system_error;
+  // Everything that needed full root (sockets, directories, /dev/kmsg,
+  // pre-created namespaces) is done: keep only what cell creation needs.
+  if (options_.drop_privileges) {
+    if (std::string error = drop_broker_privileges(); !error.empty()) {
+      emit(LogLine("broker-start-failed").add("error", error));
+      return exit_system_error;
+    }
+  }
   emit(LogLine("broker-start")
            .add("pid", ::getpid())
            .add("walls", sandbox::describe_walls(walls_))
            .add("cells", static_cast<std::int64_t>(kinds_.size()))
-           .add("seccomp_reports", kernel_log_.available() ? "kernel-log" : "unavailable"));
+           .add("seccomp_reports", kernel_log_.available() ? "kernel-log" : "unavailable")
+           .add("capabilities", options_.drop_privileges ? broker_capabilities : "all"));
   cells_.resize(kinds_.size());
   for (std::size_t i = 0; i < kinds_.size(); ++i) {
     cells_[i].kind = &kinds_[i];

@@ -48,6 +48,7 @@ struct SupervisorOptions {
   std::chrono::milliseconds healthy_after{60000};  // a cell that ran this long restarts at once
   std::chrono::milliseconds stop_grace{5000};      // SIGTERM to SIGKILL on shutdown
   int log_fd = 1;                                  // where the structured log goes
+  bool drop_privileges = false;                    // keep only what creating cells needs, once set up
 };
 
 // Runs until SIGTERM or SIGINT; returns the broker's exit code (0 after a

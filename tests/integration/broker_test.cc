@@ -201,6 +201,19 @@ TEST(Broker, StartsCellsLogsTheirLinesAndStopsCleanly) {
 
   std::string status = run_status(root);
   EXPECT_EQ(status.rfind("broker pid=", 0), 0u) << status;
+  // The broker kept only what creating cells needs (src/qcell/privileges.h):
+  // CAP_KILL(5) SETGID(6) SETUID(7) SETPCAP(8) SYS_CHROOT(18) SYS_ADMIN(21).
+  std::string broker_pid = status.substr(11, status.find(' ', 11) - 11);
+  std::string proc = slurp("/proc/" + broker_pid + "/status");
+  const std::string kept = "00000000002401e0";
+  for (const char* set : {"CapPrm:\t", "CapEff:\t", "CapBnd:\t"}) {
+    EXPECT_NE(proc.find(std::string(set) + kept), std::string::npos) << set << "\n" << proc;
+  }
+  EXPECT_NE(proc.find("CapInh:\t0000000000000000"), std::string::npos) << proc;
+  EXPECT_NE(proc.find("NoNewPrivs:\t1"), std::string::npos) << proc;
+  EXPECT_NE(out.find("capabilities=cap_kill,cap_setgid,cap_setuid,cap_setpcap,cap_sys_chroot,cap_sys_admin"),
+            std::string::npos)
+      << out;
   EXPECT_NE(status.find(" cells=1 requested_cells=0\n"), std::string::npos) << status;
   EXPECT_NE(status.find("cell=testcell-idle state=running pid="), std::string::npos) << status;
   EXPECT_NE(status.find("restarts=0"), std::string::npos) << status;
