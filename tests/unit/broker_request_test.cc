@@ -6,6 +6,8 @@
 // Reads the source tree as text (QCELL_SOURCE_DIR); trusts nothing else.
 #include "core/broker_request.h"
 
+#include "broker_frames.h"
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,19 +27,10 @@
 namespace qcell {
 namespace {
 
+using testing::frame_of;
+using testing::remote_frame_of_size;
+
 // A frame from raw fields, with no checking: the decoder's input.
-std::string frame_of(std::initializer_list<std::string_view> fields) {
-  std::string payload;
-  for (auto field : fields) payload += encode_netstring(field);
-  return encode_netstring(payload);
-}
-
-std::string frame_of(const std::vector<std::string>& fields) {
-  std::string payload;
-  for (const auto& field : fields) payload += encode_netstring(field);
-  return encode_netstring(payload);
-}
-
 Result<Request, RequestError> decode(std::string_view frame) { return decode_request(as_bytes(frame)); }
 Result<Reply, RequestError> decode_r(std::string_view frame) { return decode_reply(as_bytes(frame)); }
 
@@ -257,23 +250,6 @@ TEST(BrokerRequest, AtMostOneHundredRecipients) {
 }
 
 // --- the frame limit ---------------------------------------------------------------------------
-
-// A valid spawn-remote frame of exactly `size` bytes (a few thousand):
-// recipients of about 900 bytes, then one sized to land on `size`.
-std::string remote_frame_of_size(std::size_t size) {
-  for (std::size_t full = 900; full > 800; --full) {
-    std::vector<std::string> fields{"spawn-remote", "example.net", "a@b"};
-    while (frame_of(fields).size() + 1000 < size) fields.push_back(std::string(full - 2, 'x') + "@y");
-    fields.emplace_back();
-    for (std::size_t last = 3; last <= 1000; ++last) {
-      fields.back() = std::string(last - 2, 'x') + "@y";
-      std::string frame = frame_of(fields);
-      if (frame.size() == size) return frame;
-      if (frame.size() > size) break;
-    }
-  }
-  return {};
-}
 
 TEST(BrokerRequest, FrameOfExactlyTheLimitDecodesAndOneMoreIsRefused) {
   std::string frame = remote_frame_of_size(limits::broker_request);

@@ -6,6 +6,8 @@
 // the protocol refuses. Raw sendmsg(2) plays the hostile peer.
 #include "core/fd_passing.h"
 
+#include "broker_frames.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,8 @@ namespace qcell {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::frame_of;
+using testing::remote_frame_of_size;
 
 Deadline in(std::chrono::milliseconds wait) { return std::chrono::steady_clock::now() + wait; }
 Deadline soon() { return in(5s); }
@@ -116,12 +120,6 @@ RequestError request_errc(const ProtocolError& error) {
   const auto* request = std::get_if<RequestError>(&error);
   EXPECT_NE(request, nullptr) << describe(error);
   return request != nullptr ? *request : RequestError::no_buffer_space;
-}
-
-std::string frame_of(const std::vector<std::string>& fields) {
-  std::string payload;
-  for (const auto& field : fields) payload += encode_netstring(field);
-  return encode_netstring(payload);
 }
 
 SpawnLocal a_local_delivery() { return SpawnLocal{"joe", "list", "joe-list@example.com", "alice@example.org"}; }
@@ -325,22 +323,6 @@ TEST(FdPassing, DescriptorsOfTheWrongTypeOrModeAreRefused) {
 }
 
 // --- the frame limit ---------------------------------------------------------------------------
-
-// A valid spawn-remote request frame of exactly `size` bytes.
-std::string remote_frame_of_size(std::size_t size) {
-  for (std::size_t full = 900; full > 800; --full) {
-    std::vector<std::string> fields{"spawn-remote", "example.net", "a@b"};
-    while (frame_of(fields).size() + 1000 < size) fields.push_back(std::string(full - 2, 'x') + "@y");
-    fields.emplace_back();
-    for (std::size_t last = 3; last <= 1000; ++last) {
-      fields.back() = std::string(last - 2, 'x') + "@y";
-      std::string frame = frame_of(fields);
-      if (frame.size() == size) return frame;
-      if (frame.size() > size) break;
-    }
-  }
-  return {};
-}
 
 TEST(FdPassing, FrameOfExactlyTheLimitWorks) {
   auto sockets = make_socket_pair();
