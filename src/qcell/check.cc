@@ -60,8 +60,11 @@ CheckReport check_installation(std::string_view root) {
 }
 
 CheckReport check_policies(const std::string& policy_dir, const std::string& bin_dir) {
+  return check_policies(load_policies(policy_dir), policy_dir, bin_dir);
+}
+
+CheckReport check_policies(const LoadedPolicies& files, const std::string& policy_dir, const std::string& bin_dir) {
   CheckReport report;
-  auto files = load_policies(policy_dir);
   if (!files) {
     report.exit_code = exit_config_error;
     for (const std::string& error : files.error()) report.errors += "qcell check: " + error + "\n";

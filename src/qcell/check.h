@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "qcell/policies.h"
+
 namespace qcell {
 
 // Exit codes of the qcell command (docs/qcell.md).
@@ -27,5 +29,7 @@ CheckReport check_installation(std::string_view root);
 // views, programs in `bin_dir`, walls the kernel lacks) and prints what each
 // cell will be allowed.
 CheckReport check_policies(const std::string& policy_dir, const std::string& bin_dir);
+// The same for policies already loaded (so `qcell start` reads them once).
+CheckReport check_policies(const LoadedPolicies& files, const std::string& policy_dir, const std::string& bin_dir);
 
 }  // namespace qcell

@@ -72,9 +72,9 @@ int emit(const qcell::CheckReport& report) {
   return report.exit_code;
 }
 
-int check(const Paths& paths) {
+int check(const Paths& paths, const qcell::LoadedPolicies& files) {
   int control = emit(qcell::check_installation(paths.root));
-  int policies = emit(qcell::check_policies(paths.policy_dir, paths.bin_dir));
+  int policies = emit(qcell::check_policies(files, paths.policy_dir, paths.bin_dir));
   return control != qcell::exit_ok ? control : policies;
 }
 
@@ -83,7 +83,8 @@ int start(const Paths& paths) {
     std::fprintf(stderr, "qcell start: must run as root (it creates cells)\n");
     return qcell::exit_config_error;
   }
-  if (int checked = check(paths); checked != qcell::exit_ok) return checked;
+  auto files = qcell::load_policies(paths.policy_dir);
+  if (int checked = check(paths, files); checked != qcell::exit_ok) return checked;
   // The broker's own directory: the status socket and the mount point of
   // cell roots, root's only.
   std::string run = paths.root + "/run";
@@ -94,8 +95,6 @@ int start(const Paths& paths) {
       return qcell::exit_system_error;
     }
   }
-  auto files = qcell::load_policies(paths.policy_dir);
-  if (!files) return qcell::exit_config_error;
   qcell::Installation installation{paths.policy_dir, paths.bin_dir, staging};
   std::vector<qcell::ListenSpec> listens;
   for (const std::string& text : paths.listen) {
@@ -117,16 +116,14 @@ int start(const Paths& paths) {
                    spec.cell.c_str(), spec.text.c_str(), spec.cell.c_str());
       return qcell::exit_config_error;
     }
-    bool has_connection_fd = std::any_of(file->policy.fds.begin(), file->policy.fds.end(),
-                                         [](const qcell::FdGrant& g) { return g.name == qcell::FdName::connection; });
-    if (!has_connection_fd) {
-      std::fprintf(stderr, "qcell start: policy/%s: a connection cell needs `fd N connection`\n",
-                   file->file_name.c_str());
-      return qcell::exit_config_error;
-    }
     auto kind = qcell::make_cell_kind(file->policy, installation);
     if (!kind) {
       std::fprintf(stderr, "qcell start: %s\n", kind.error().c_str());
+      return qcell::exit_config_error;
+    }
+    if (!kind->fd_number(qcell::FdName::connection)) {
+      std::fprintf(stderr, "qcell start: policy/%s: a connection cell needs `fd N connection`\n",
+                   file->file_name.c_str());
       return qcell::exit_config_error;
     }
     kind->listen = spec;
@@ -179,7 +176,10 @@ int main(int argc, char** argv) {
   }
   std::string_view command = argv[1];
   Paths paths;
-  if (command == "check") return parse_paths(argc, argv, paths) ? check(paths) : usage_error("check");
+  if (command == "check") {
+    if (!parse_paths(argc, argv, paths)) return usage_error("check");
+    return check(paths, qcell::load_policies(paths.policy_dir));
+  }
   if (command == "start") return parse_paths(argc, argv, paths) ? start(paths) : usage_error("start");
   if (command == "status") {
     if (!parse_paths(argc, argv, paths)) return usage_error("status");

@@ -124,7 +124,7 @@ constexpr std::uint64_t namespace_clone_flags =
 
 }  // namespace
 
-Result<std::vector<PolicyFile>, std::vector<std::string>> load_policies(const std::string& policy_dir) {
+LoadedPolicies load_policies(const std::string& policy_dir) {
   std::vector<std::string> errors;
   auto dir = open_directory(policy_dir.c_str());
   if (!dir) return fail(std::vector<std::string>{"cannot open " + policy_dir + ": " + ::strerror(dir.error())});

@@ -30,7 +30,8 @@ struct Installation {
 
 // Every *.policy in the directory, parsed, sorted by name. Errors are
 // complete messages ("policy/x.policy line 3: ...").
-Result<std::vector<PolicyFile>, std::vector<std::string>> load_policies(const std::string& policy_dir);
+using LoadedPolicies = Result<std::vector<PolicyFile>, std::vector<std::string>>;
+LoadedPolicies load_policies(const std::string& policy_dir);
 
 // Problems the parser cannot see: unknown syscall names, unknown accounts,
 // a root account, missing view directories or program. Empty when valid.

@@ -153,8 +153,7 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
   // A cell whose policy grants `fd N broker` gets one end of a socket pair.
   UniqueFd requests_mine;
   UniqueFd requests_theirs;
-  for (const auto& [name, number] : kind.fd_numbers) {
-    if (name != FdName::broker) continue;
+  if (std::optional<int> number = kind.fd_number(FdName::broker)) {
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
       emit(LogLine("cell-start-failed")
@@ -166,7 +165,7 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
     }
     requests_mine.reset(pair[0]);
     requests_theirs.reset(pair[1]);
-    spec.fds.push_back({number, requests_theirs.get()});
+    spec.fds.push_back({*number, requests_theirs.get()});
   }
   auto pid = sandbox::spawn_cell(spec, walls_);
   if (!pid) {
@@ -226,8 +225,8 @@ bool Broker::listen_all() {
 // its policy gives `connection`. The broker keeps no copy of it.
 void Broker::accept_connections(Listener& listener) {
   const CellKind& kind = *listener.kind;
-  auto number = std::find_if(kind.fd_numbers.begin(), kind.fd_numbers.end(),
-                             [](const auto& entry) { return entry.first == FdName::connection; });
+  std::optional<int> number = kind.fd_number(FdName::connection);  // checked by qcell start
+  if (!number) return;
   for (int round = 0; round < 32; ++round) {
     sockaddr_storage peer{};
     socklen_t peer_length = sizeof peer;
@@ -253,7 +252,7 @@ void Broker::accept_connections(Listener& listener) {
              .add("cell", kind.name)
              .add("id", static_cast<std::int64_t>(cell.id))
              .add("remote", std::string(host) + ":" + std::to_string(port)));
-    if (start(cell, {{number->second, connection.get()}})) requested_.push_back(std::move(cell));
+    if (start(cell, {{*number, connection.get()}})) requested_.push_back(std::move(cell));
   }
 }
 
@@ -298,16 +297,15 @@ void Broker::handle_request(Cell& sender) {
       kind == RequestKind::spawn_queue ? std::span<const FdName>(queue_names) : std::span<const FdName>(message_name);
   std::vector<sandbox::FdGrant> grants;
   for (std::size_t i = 0; i < names.size() && i < received->descriptors.size(); ++i) {
-    auto number = std::find_if(target->fd_numbers.begin(), target->fd_numbers.end(),
-                               [&](const auto& entry) { return entry.first == names[i]; });
-    if (number == target->fd_numbers.end()) {
+    std::optional<int> number = target->fd_number(names[i]);
+    if (!number) {
       refuse(
           sender, RefusalReason::internal,
           "the policy of cell " + target->name + " grants no `" + std::string(fd_name_text(names[i])) + "` descriptor",
           kind_name);
       return;
     }
-    grants.push_back({number->second, received->descriptors[i].get()});
+    grants.push_back({*number, received->descriptors[i].get()});
   }
   Cell cell;
   cell.kind = &*target;

@@ -30,6 +30,13 @@ struct CellKind {
   std::string program_path;  // opened at each start
   // Descriptor numbers by name, from the policy's `fd` lines.
   std::vector<std::pair<FdName, int>> fd_numbers;
+  // The number the policy gives descriptor `wanted` (names are unique), if any.
+  [[nodiscard]] std::optional<int> fd_number(FdName wanted) const {
+    for (const auto& [granted, number] : fd_numbers) {
+      if (granted == wanted) return number;
+    }
+    return std::nullopt;
+  }
   // Requests the policy allows this cell to send (its `request` lines).
   std::vector<RequestName> requests;
   // For a cell started per request: the request kind it serves.
