@@ -79,6 +79,31 @@ inline constexpr std::size_t hop_count = 100;
 // 1000 bytes or more with exit code 11 (its ADDR buffer is 1003 bytes).
 inline constexpr std::size_t envelope_address = 1000;
 
+// Recipients in one qmail-queue envelope. Above SMTP's per-message limit,
+// because local injectors (mailing list managers) send to many at once;
+// bounds the envelope and the todo/local/remote files at about 10 MB.
+inline constexpr std::size_t queue_recipients = 10000;
+
+// A queue record file (todo, intd, info, local, remote) that a tool reads
+// into memory: every recipient at its longest, with room to spare.
+inline constexpr std::size_t queue_record_file = 16 * 1024 * 1024;
+
+// What qmail-queue accepts beyond databytes: the Received: and other
+// header fields that programs between the client and the queue add.
+inline constexpr std::uint64_t queue_header_allowance = 64 * 1024;
+
+// Injections the qmail-queue cell holds at once (each holds two pipes and
+// two files). More wait in the broker's refusal as a temporary failure.
+inline constexpr std::size_t queue_jobs_in_flight = 64;
+
+// An injection whose writer sends nothing for this long is abandoned
+// (exit 52). Longer than qmail-smtpd's default 1200-second read timeout.
+inline constexpr std::uint64_t queue_job_idle_seconds = 3600;
+
+// qmail-queue's own alarm (DEATH in qmail-queue.c): no injection lasts
+// longer, and qmail-send's 36-hour cleanup is longer still.
+inline constexpr std::uint64_t queue_job_lifetime_seconds = 86400;
+
 // --- configuration files -------------------------------------------------------
 
 // A control file read into memory. Long lists belong in a cdb
@@ -136,6 +161,12 @@ inline constexpr LimitEntry table[] = {
     {"header_field", header_field, "bytes", "one field with continuations"},
     {"hop_count", hop_count, "fields", "qmail's MAXHOPS"},
     {"envelope_address", envelope_address, "bytes", "qmail-queue exit 11 past it"},
+    {"queue_recipients", queue_recipients, "recipients", "qmail-queue exit 13 past it"},
+    {"queue_record_file", queue_record_file, "bytes", "a queue file a tool reads"},
+    {"queue_header_allowance", queue_header_allowance, "bytes", "headers added after databytes is checked"},
+    {"queue_jobs_in_flight", queue_jobs_in_flight, "injections", "held at once by the queue cell"},
+    {"queue_job_idle_seconds", queue_job_idle_seconds, "seconds", "longer than timeoutsmtpd"},
+    {"queue_job_lifetime_seconds", queue_job_lifetime_seconds, "seconds", "qmail-queue's alarm"},
     {"control_file", control_file, "bytes", "long lists belong in cdb"},
     {"control_line", control_line, "bytes", "one trimmed line"},
     {"dot_qmail_file", dot_qmail_file, "bytes", "a handful of instructions"},
@@ -150,5 +181,7 @@ static_assert(local_part < path && domain < path);
 static_assert(smtp_auth_line > smtp_command_line);
 static_assert(message_size_default <= message_size_ceiling);
 static_assert(control_line < control_file);
+static_assert(queue_recipients * (envelope_address + 2) < queue_record_file);
+static_assert(queue_job_lifetime_seconds < 36 * 3600);  // qmail-send's cleanup age
 
 }  // namespace qcell::limits
