@@ -273,10 +273,10 @@ constexpr auto error_entries = std::to_array<ErrorEntry>({
    "none together with a namespace"},
   {PolicyErrc::path_too_long, "path_too_long", "path '{token}' is longer than 255 bytes",
    "a view or Landlock path over policy_limits::path"},
-  {PolicyErrc::path_not_absolute, "path_not_absolute", "path '{token}' does not start with '/' or $home",
+  {PolicyErrc::path_not_absolute, "path_not_absolute", "path '{token}' does not start with '/', $root or $home",
    "a relative path"},
-  {PolicyErrc::path_variable, "path_variable", "path '{token}' uses a variable other than a leading $home",
-   "a '$' anywhere but a leading $home"},
+  {PolicyErrc::path_variable, "path_variable", "path '{token}' uses a variable other than a leading $root or $home",
+   "a '$' anywhere but a leading $root or $home"},
   {PolicyErrc::path_empty_component, "path_empty_component", "path '{token}' has an empty component ('//')",
    "two slashes in a row"},
   {PolicyErrc::path_dot_component, "path_dot_component", "path '{token}' has a '.' or '..' component",
@@ -521,9 +521,12 @@ std::optional<PolicyErrc> check_path(std::string_view path) {
   if (path.size() > policy_limits::path) return PolicyErrc::path_too_long;
   std::string_view rest = path;
   if (rest.front() == '$') {
-    if (rest.substr(0, home_variable.size()) != home_variable) return PolicyErrc::path_variable;
-    rest.remove_prefix(home_variable.size());
-    if (rest.empty()) return std::nullopt;  // $home itself
+    std::string_view variable = rest.substr(0, home_variable.size()) == home_variable   ? home_variable
+                                : rest.substr(0, root_variable.size()) == root_variable ? root_variable
+                                                                                        : std::string_view();
+    if (variable.empty()) return PolicyErrc::path_variable;
+    rest.remove_prefix(variable.size());
+    if (rest.empty()) return std::nullopt;  // $home or $root itself
     if (rest.front() != '/') return PolicyErrc::path_variable;
   } else if (rest.front() != '/') {
     return PolicyErrc::path_not_absolute;
@@ -1103,6 +1106,10 @@ Check Parser::check_namespaces() {
 
 Check Parser::check_landlock() {
   if (!policy.namespaces.mount) return {};  // the paths are the host's own
+  bool grants_directory = std::any_of(policy.fds.begin(), policy.fds.end(), [](const FdGrant& g) {
+    return g.name == FdName::queue || g.name == FdName::control || g.name == FdName::home ||
+           g.name == FdName::maildir;
+  });
   for (std::size_t i = 0; i < policy.landlock.size(); ++i) {
     const LandlockRule& rule = policy.landlock[i];
     std::size_t innermost = policy.views.size();
@@ -1112,8 +1119,12 @@ Check Parser::check_landlock() {
         innermost = v;
       }
     }
-    if (innermost == policy.views.size())
+    if (innermost == policy.views.size()) {
+      // A directory granted as a descriptor is reached without a view; the
+      // rule is what keeps that descriptor's '..' from leading anywhere.
+      if (grants_directory) continue;
       return refuse(PolicyErrc::landlock_outside_views, seen_.landlock[i], rule.path);
+    }
     if (rule.access == LandlockAccess::write && !policy.views[innermost].writable) {
       return refuse(PolicyErrc::landlock_write_in_readonly_view, seen_.landlock[i], rule.path, seen_.views[innermost]);
     }

@@ -209,8 +209,10 @@ struct WallSet {
 // The word `recipient` for user and group: the broker picks the uid and gid
 // per request (qmail-local runs as the recipient).
 inline constexpr std::string_view recipient_account = "recipient";
-// The one path variable: the recipient's home directory.
+// The path variables: the recipient's home directory, and the qmail root
+// of the installation (`qcell --root`, /var/qmail by default).
 inline constexpr std::string_view home_variable = "$home";
+inline constexpr std::string_view root_variable = "$root";
 
 struct Policy {
   std::string cell;

@@ -63,7 +63,8 @@ CheckReport check_policies(const std::string& policy_dir, const std::string& bin
   return check_policies(load_policies(policy_dir), policy_dir, bin_dir);
 }
 
-CheckReport check_policies(const LoadedPolicies& files, const std::string& policy_dir, const std::string& bin_dir) {
+CheckReport check_policies(const LoadedPolicies& files, const std::string& policy_dir, const std::string& bin_dir,
+                           const std::string& root) {
   CheckReport report;
   if (!files) {
     report.exit_code = exit_config_error;
@@ -72,7 +73,7 @@ CheckReport check_policies(const LoadedPolicies& files, const std::string& polic
   }
   sandbox::Walls walls = sandbox::probe_walls();
   report.output += "qcell check: kernel walls: " + sandbox::describe_walls(walls) + "\n";
-  Installation installation{policy_dir, bin_dir, ""};
+  Installation installation{policy_dir, bin_dir, "", root};
   for (const PolicyFile& file : *files) {
     std::vector<std::string> problems = validate_policy(file, installation);
     const Policy& p = file.policy;

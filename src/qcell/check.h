@@ -30,6 +30,7 @@ CheckReport check_installation(std::string_view root);
 // cell will be allowed.
 CheckReport check_policies(const std::string& policy_dir, const std::string& bin_dir);
 // The same for policies already loaded (so `qcell start` reads them once).
-CheckReport check_policies(const LoadedPolicies& files, const std::string& policy_dir, const std::string& bin_dir);
+CheckReport check_policies(const LoadedPolicies& files, const std::string& policy_dir, const std::string& bin_dir,
+                           const std::string& root = "/var/qmail");
 
 }  // namespace qcell

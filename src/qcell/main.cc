@@ -2,6 +2,7 @@
 // Subcommands: check, start, status, control-table, cells-table, version
 // (docs/qcell.md).
 #include <errno.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "core/listen_spec.h"
 #include "qcell/check.h"
 #include "qcell/policies.h"
+#include "qcell/queue_command.h"
 #include "qcell/supervisor.h"
 
 namespace {
@@ -30,6 +32,8 @@ constexpr std::string_view usage =
     "       qcell control-table         print the control-file table (Markdown)\n"
     "       qcell cells-table [--policy-dir DIR]  print the cell table (Markdown)\n"
     "       qcell version               print the version\n"
+    "       qcell queue init|list|show ID|count|fsck [--root DIR] [--json] ...\n"
+    "                                   create, list and check the queue (docs/queue-tools.md)\n"
     "DIR defaults: --root /var/qmail, --policy-dir ROOT/policy, --bin-dir ROOT/bin\n";
 
 struct Paths {
@@ -74,7 +78,7 @@ int emit(const qcell::CheckReport& report) {
 
 int check(const Paths& paths, const qcell::LoadedPolicies& files) {
   int control = emit(qcell::check_installation(paths.root));
-  int policies = emit(qcell::check_policies(files, paths.policy_dir, paths.bin_dir));
+  int policies = emit(qcell::check_policies(files, paths.policy_dir, paths.bin_dir, paths.root));
   return control != qcell::exit_ok ? control : policies;
 }
 
@@ -89,13 +93,16 @@ int start(const Paths& paths) {
   // cell roots, root's only.
   std::string run = paths.root + "/run";
   std::string staging = run + "/cellroot";
-  for (const std::string& dir : {run, staging}) {
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+  // run/ is searchable by everyone (local injectors reach the queue socket
+  // in it); the status socket in it is root's only, and so is cellroot/.
+  for (auto [dir, mode] : {std::pair{run, 0755}, std::pair{staging, 0700}}) {
+    if ((::mkdir(dir.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) ||
+        ::chmod(dir.c_str(), static_cast<mode_t>(mode)) != 0) {
       std::fprintf(stderr, "qcell start: cannot create %s: %s\n", dir.c_str(), ::strerror(errno));
       return qcell::exit_system_error;
     }
   }
-  qcell::Installation installation{paths.policy_dir, paths.bin_dir, staging};
+  qcell::Installation installation{paths.policy_dir, paths.bin_dir, staging, paths.root};
   std::vector<qcell::ListenSpec> listens;
   for (const std::string& text : paths.listen) {
     auto spec = qcell::parse_listen_spec(text);
@@ -148,7 +155,8 @@ int start(const Paths& paths) {
       std::fprintf(stderr, "qcell start: %s\n", kind.error().c_str());
       return qcell::exit_config_error;
     }
-    (serves ? on_request : long_lived).push_back(std::move(kind.value()));
+    bool per_request = serves && file.policy.lifetime == qcell::Lifetime::request;
+    (per_request ? on_request : long_lived).push_back(std::move(kind.value()));
   }
   // Cells started per connection or per request join namespaces made once
   // per kind; long-lived cells, started rarely, get fresh ones.
@@ -162,6 +170,13 @@ int start(const Paths& paths) {
   }
   qcell::SupervisorOptions options;
   options.status_socket = run + "/qcell.status";
+  options.queue_dir = paths.root + "/queue";
+  options.control_dir = paths.root + "/control";
+  options.inject_socket = run + "/qmail-queue.sock";
+  for (auto [name, uid] : {std::pair{"alias", &options.alias_uid}, std::pair{"qmaild", &options.qmaild_uid},
+                           std::pair{"qmails", &options.qmails_uid}}) {
+    if (const struct passwd* pw = ::getpwnam(name)) *uid = pw->pw_uid;
+  }
   options.drop_privileges = true;
   return qcell::run_supervisor(std::move(long_lived), std::move(on_request), std::move(per_connection),
                                qcell::sandbox::probe_walls(), options);
@@ -181,6 +196,7 @@ int main(int argc, char** argv) {
     return check(paths, qcell::load_policies(paths.policy_dir));
   }
   if (command == "start") return parse_paths(argc, argv, paths) ? start(paths) : usage_error("start");
+  if (command == "queue") return qcell::run_queue_command(argc, argv);
   if (command == "status") {
     if (!parse_paths(argc, argv, paths)) return usage_error("status");
     return qcell::query_status(paths.root + "/run/qcell.status", STDOUT_FILENO);

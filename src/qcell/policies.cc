@@ -202,7 +202,8 @@ std::vector<std::string> validate_policy(const PolicyFile& file, const Installat
   }
   for (const View& v : p.views) {
     if (v.path.rfind(home_variable, 0) == 0) continue;  // resolved per request
-    if (!is_directory(v.path)) problems.push_back(at_line(file, 0) + "view " + v.path + " is not a directory");
+    std::string path = resolve_root(v.path, installation);
+    if (!is_directory(path)) problems.push_back(at_line(file, 0) + "view " + path + " is not a directory");
   }
   std::string program = installation.bin_dir + "/" + p.program;
   if (::access(program.c_str(), X_OK) != 0) {
@@ -288,7 +289,10 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
   spec.uid = pw->pw_uid;
   spec.gid = gr->gr_gid;
   spec.namespaces = {p.namespaces.mount, p.namespaces.pid, p.namespaces.net, p.namespaces.ipc, p.namespaces.uts};
-  for (const View& v : p.views) spec.views.push_back({v.path, v.path, v.writable});
+  for (const View& v : p.views) {
+    std::string path = resolve_root(v.path, installation);
+    spec.views.push_back({path, path, v.writable});
+  }
   // Outer directories before the views nested in them.
   std::stable_sort(spec.views.begin(), spec.views.end(),
                    [](const sandbox::View& a, const sandbox::View& b) { return a.target.size() < b.target.size(); });
@@ -307,7 +311,7 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
     sandbox::Access access = l.access == LandlockAccess::read    ? sandbox::Access::read
                              : l.access == LandlockAccess::write ? sandbox::Access::write
                                                                  : sandbox::Access::execute;
-    spec.landlock.push_back({access, l.path});
+    spec.landlock.push_back({access, resolve_root(l.path, installation)});
   }
   spec.landlock_scope_abstract_unix = p.landlock_scope.abstract_unix;
   spec.landlock_scope_signal = p.landlock_scope.signal;
@@ -318,9 +322,17 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
   return spec;
 }
 
+std::string resolve_root(const std::string& path, const Installation& installation) {
+  if (path.rfind(root_variable, 0) != 0) return path;
+  return installation.root + path.substr(root_variable.size());
+}
+
 std::optional<RequestKind> request_served_by(const Policy& policy) {
+  // The queue cell is long-lived and takes injections on its job channel.
+  if (policy.cell == "qmail-queue") {
+    return policy.lifetime == Lifetime::long_lived ? std::optional(RequestKind::spawn_queue) : std::nullopt;
+  }
   if (policy.lifetime != Lifetime::request) return std::nullopt;
-  if (policy.cell == "qmail-queue") return RequestKind::spawn_queue;
   if (policy.cell == "qmail-local") return RequestKind::spawn_local;
   if (policy.cell == "qmail-remote") return RequestKind::spawn_remote;
   return std::nullopt;

@@ -26,7 +26,12 @@ struct Installation {
   std::string policy_dir;    // where *.policy files are
   std::string bin_dir;       // where the programs are
   std::string staging_root;  // an empty directory for mount views
+  std::string root = "/var/qmail";  // the qmail root: what `$root` in a policy path means
 };
+
+// A policy path with a leading `$root` replaced by the installation's root.
+// `$home` paths are returned unchanged (resolved per request).
+std::string resolve_root(const std::string& path, const Installation& installation);
 
 // Every *.policy in the directory, parsed, sorted by name. Errors are
 // complete messages ("policy/x.policy line 3: ...").
@@ -52,9 +57,10 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files);
 // recipient), without its descriptors. Fails with a message.
 Result<sandbox::CellSpec, std::string> compile_policy(const Policy& policy, const Installation& installation);
 
-// The request a cell started per request serves, by its qmail name:
-// qmail-queue serves spawn-queue, qmail-remote spawn-remote, qmail-local
-// spawn-local. nullopt for any other cell.
+// The request a cell serves, by its qmail name: the long-lived qmail-queue
+// serves spawn-queue (on its job channel, docs/queue.md); qmail-remote
+// spawn-remote and qmail-local spawn-local, one cell per request. nullopt
+// for any other cell, or one with another lifetime.
 std::optional<RequestKind> request_served_by(const Policy& policy);
 
 // A supervisor's view of a policy: compiled spec, program, descriptor

@@ -24,6 +24,8 @@
 #include "core/fd_passing.h"
 #include "core/limits.h"
 #include "core/log_line.h"
+#include "core/queue_exit.h"
+#include "core/queue_job.h"
 #include "qcell/check.h"
 #include "qcell/privileges.h"
 #include "sandbox/kernel_log.h"
@@ -34,6 +36,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
+
+// Local injectors connected at once, and how long one has to send its
+// request after connecting.
+constexpr std::size_t max_inject_clients = 256;
+constexpr milliseconds inject_request_time{10000};
 
 struct Cell {
   const CellKind* kind = nullptr;
@@ -89,6 +96,42 @@ class Broker {
   void answer_status();
   void shutdown();
 
+  // Injections: the broker forwards each to the long-lived qmail-queue cell
+  // and relays its answer to whoever asked (a cell, or a local injector).
+  struct PendingJob {
+    std::uint64_t id = 0;
+    pid_t cell = -1;          // the requesting cell, or -1
+    std::uint64_t client = 0;  // the requesting injector (InjectClient::key), or 0
+  };
+  struct InjectClient {
+    std::uint64_t key = 0;
+    UniqueFd socket;
+    uid_t uid = 0;
+    pid_t pid = 0;
+    Clock::time_point deadline{};  // to send its request
+    std::uint64_t job = 0;         // forwarded: waiting for the answer
+  };
+  bool open_grants();
+  Cell* find_cell(pid_t pid);
+  Cell* queue_cell();
+  QueueOrigin origin_of(uid_t uid) const;
+  void refuse_on(int socket, std::string_view who, pid_t pid, RefusalReason reason, const std::string& text,
+                 std::string_view request);
+  void forward_job(int reply_socket, std::string_view who, pid_t cell, std::uint64_t client, uid_t uid, pid_t pid,
+                   std::vector<UniqueFd>& descriptors);
+  void handle_queue_done(Cell& queue);
+  void answer_job(const PendingJob& job, const Reply& reply);
+  void fail_pending_jobs(std::string_view why);
+  void accept_injectors();
+  void handle_injector(InjectClient& client);
+
+  std::vector<PendingJob> jobs_;
+  std::vector<InjectClient> clients_;
+  std::uint64_t next_client_ = 1;
+  UniqueFd queue_dir_;
+  UniqueFd control_dir_;
+  UniqueFd inject_;
+
   std::vector<CellKind> kinds_;
   std::vector<CellKind> on_request_;
   std::vector<CellKind> per_connection_;
@@ -124,6 +167,33 @@ bool Broker::setup() {
   int bound = ::bind(status_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
   ::umask(old);
   if (bound != 0 || ::listen(status_.get(), 8) != 0) return false;
+  return open_grants();
+}
+
+// The directories granted by name, and the injection socket when a
+// qmail-queue cell will run.
+bool Broker::open_grants() {
+  for (auto [path, fd] : {std::pair{&options_.queue_dir, &queue_dir_}, std::pair{&options_.control_dir, &control_dir_}}) {
+    if (path->empty()) continue;
+    fd->reset(::open(path->c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!*fd && errno != ENOENT) return false;
+  }
+  bool queue_cell_runs =
+      std::any_of(kinds_.begin(), kinds_.end(), [](const CellKind& k) { return k.serves == RequestKind::spawn_queue; });
+  if (!queue_cell_runs || options_.inject_socket.empty()) return true;
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (options_.inject_socket.size() >= sizeof address.sun_path) return false;
+  std::memcpy(address.sun_path, options_.inject_socket.c_str(), options_.inject_socket.size() + 1);
+  inject_.reset(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!inject_) return false;
+  ::unlink(options_.inject_socket.c_str());
+  // Anyone may inject, as anyone may run qmail-queue; the broker learns who
+  // from the kernel (SO_PEERCRED), never from the injector.
+  if (::bind(inject_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::chmod(options_.inject_socket.c_str(), 0666) != 0 || ::listen(inject_.get(), 128) != 0) {
+    return false;
+  }
   return true;
 }
 
@@ -150,6 +220,19 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
   spec.program_fd = program.get();
   spec.fds = std::move(extra);
   spec.fds.push_back({2, log_write.get()});
+  for (auto [name, fd] : {std::pair{FdName::queue, queue_dir_.get()}, std::pair{FdName::control, control_dir_.get()}}) {
+    std::optional<int> number = kind.fd_number(name);
+    if (!number) continue;
+    if (fd < 0) {
+      emit(LogLine("cell-start-failed")
+               .add("cell", kind.name)
+               .add("step", "grant")
+               .add("error", "no " + std::string(fd_name_text(name)) + " directory to grant"));
+      schedule_restart(cell);
+      return false;
+    }
+    spec.fds.push_back({*number, fd});
+  }
   // A cell whose policy grants `fd N broker` gets one end of a socket pair.
   UniqueFd requests_mine;
   UniqueFd requests_theirs;
@@ -257,13 +340,176 @@ void Broker::accept_connections(Listener& listener) {
 }
 
 void Broker::refuse(Cell& sender, RefusalReason reason, const std::string& text, std::string_view request) {
+  refuse_on(sender.requests.get(), sender.kind->name, sender.pid, reason, text, request);
+}
+
+void Broker::refuse_on(int socket, std::string_view who, pid_t pid, RefusalReason reason, const std::string& text,
+                       std::string_view request) {
   emit(LogLine("request-refused")
-           .add("cell", sender.kind->name)
-           .add("pid", sender.pid)
+           .add("cell", who)
+           .add("pid", pid)
            .add("request", request)
            .add("reason", refusal_reason_name(reason))
            .add("text", text));
-  (void)send_reply(sender.requests.get(), Refused{reason, text}, Clock::now() + milliseconds(100));
+  (void)send_reply(socket, Refused{reason, text}, Clock::now() + milliseconds(100));
+}
+
+Cell* Broker::find_cell(pid_t pid) {
+  if (pid <= 0) return nullptr;
+  for (auto* group : {&cells_, &requested_}) {
+    for (Cell& cell : *group) {
+      if (cell.pid == pid) return &cell;
+    }
+  }
+  return nullptr;
+}
+
+Cell* Broker::queue_cell() {
+  for (Cell& cell : cells_) {
+    if (cell.pid > 0 && cell.requests && cell.kind->serves == RequestKind::spawn_queue) return &cell;
+  }
+  return nullptr;
+}
+
+QueueOrigin Broker::origin_of(uid_t uid) const {
+  if (static_cast<long>(uid) == options_.alias_uid) return QueueOrigin::alias;
+  if (static_cast<long>(uid) == options_.qmaild_uid) return QueueOrigin::network;
+  if (static_cast<long>(uid) == options_.qmails_uid) return QueueOrigin::bounce;
+  return QueueOrigin::user;
+}
+
+// Hands an injection's two pipes to the queue cell, and answers `started`.
+void Broker::forward_job(int reply_socket, std::string_view who, pid_t cell, std::uint64_t client, uid_t uid,
+                         pid_t pid, std::vector<UniqueFd>& descriptors) {
+  Cell* queue = queue_cell();
+  if (queue == nullptr) {
+    refuse_on(reply_socket, who, pid, RefusalReason::internal, "the qmail-queue cell is not running", "spawn-queue");
+    return;
+  }
+  if (jobs_.size() >= limits::queue_jobs_in_flight) {
+    refuse_on(reply_socket, who, pid, RefusalReason::busy,
+              "the queue holds " + std::to_string(jobs_.size()) + " injections already", "spawn-queue");
+    return;
+  }
+  QueueJob job{next_id_++, static_cast<std::uint32_t>(uid), static_cast<std::uint32_t>(pid), origin_of(uid)};
+  ByteBuffer frame(queue_job_frame);
+  int fds[] = {descriptors[0].get(), descriptors[1].get()};
+  if (!encode_queue_job(job, frame) ||
+      !send_frame(queue->requests.get(), frame.bytes(), fds, Clock::now() + milliseconds(100))) {
+    refuse_on(reply_socket, who, pid, RefusalReason::internal, "the qmail-queue cell does not take injections",
+              "spawn-queue");
+    return;
+  }
+  emit(LogLine("queue-job")
+           .add("id", static_cast<std::int64_t>(job.id))
+           .add("from", who)
+           .add("uid", static_cast<std::int64_t>(uid))
+           .add("pid", pid)
+           .add("origin", queue_origin_name(job.origin)));
+  jobs_.push_back({job.id, cell, client});
+  (void)send_reply(reply_socket, Started{job.id}, Clock::now() + milliseconds(100));
+}
+
+void Broker::answer_job(const PendingJob& job, const Reply& reply) {
+  if (Cell* cell = find_cell(job.cell); cell != nullptr && cell->requests) {
+    (void)send_reply(cell->requests.get(), reply, Clock::now() + milliseconds(100));
+    return;
+  }
+  auto client = std::find_if(clients_.begin(), clients_.end(), [&](const InjectClient& c) { return c.key == job.client; });
+  if (job.client != 0 && client != clients_.end()) {
+    (void)send_reply(client->socket.get(), reply, Clock::now() + milliseconds(100));
+    clients_.erase(client);  // one injection per connection
+  }
+}
+
+// One answer from the queue cell. It parses hostile envelopes, so its
+// frames are decoded strictly and an answer for an unknown id is dropped.
+void Broker::handle_queue_done(Cell& queue) {
+  ByteBuffer frame(limits::broker_request);
+  auto received = receive_frame(queue.requests.get(), frame, 0, Clock::now() + milliseconds(100));
+  if (!received) {
+    // End of file, or a frame the codec refuses: the channel is done with.
+    // The cell will be reaped and restarted; its injections then fail (81).
+    if (received.error().kind != FrameErrc::timeout) {
+      emit(LogLine("queue-answer-refused").add("pid", queue.pid).add("error", describe(received.error())));
+      queue.requests.reset();
+      ::kill(queue.pid, SIGKILL);
+    }
+    return;
+  }
+  auto done = decode_queue_done(frame.bytes());
+  if (!done) {
+    emit(LogLine("queue-answer-refused").add("pid", queue.pid).add("error", describe(done.error())));
+    return;
+  }
+  auto job = std::find_if(jobs_.begin(), jobs_.end(), [&](const PendingJob& j) { return j.id == done->id; });
+  if (job == jobs_.end()) {
+    emit(LogLine("queue-answer-refused").add("pid", queue.pid).add("error", "unknown injection id"));
+    return;
+  }
+  emit(LogLine("queue-done").add("id", static_cast<std::int64_t>(done->id)).add("status", done->exit_code));
+  PendingJob pending = *job;
+  jobs_.erase(job);
+  answer_job(pending, Finished{pending.id, ExitStatus{false, done->exit_code}});
+}
+
+// The queue cell ended: whatever it held is not queued, and each injector
+// hears qmail's "internal bug" (temporary: it retries).
+void Broker::fail_pending_jobs(std::string_view why) {
+  std::vector<PendingJob> pending = std::move(jobs_);
+  jobs_.clear();
+  for (const PendingJob& job : pending) {
+    emit(LogLine("queue-done")
+             .add("id", static_cast<std::int64_t>(job.id))
+             .add("status", static_cast<int>(queue::Exit::internal_bug))
+             .add("error", why));
+    answer_job(job, Finished{job.id, ExitStatus{false, static_cast<std::uint8_t>(queue::Exit::internal_bug)}});
+  }
+}
+
+void Broker::accept_injectors() {
+  for (int round = 0; round < 32; ++round) {
+    UniqueFd socket(::accept4(inject_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!socket) return;
+    ucred peer{};
+    socklen_t length = sizeof peer;
+    if (::getsockopt(socket.get(), SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) continue;
+    if (clients_.size() >= max_inject_clients) {
+      emit(LogLine("inject-refused").add("uid", static_cast<std::int64_t>(peer.uid)).add("pid", peer.pid).add("reason", "busy"));
+      (void)send_reply(socket.get(), Refused{RefusalReason::busy, "too many injectors connected"},
+                       Clock::now() + milliseconds(10));
+      continue;
+    }
+    clients_.push_back({next_client_++, std::move(socket), peer.uid, peer.pid, Clock::now() + inject_request_time, 0});
+  }
+}
+
+// A local injector's one request: only spawn-queue, checked by the same
+// codec as a cell's.
+void Broker::handle_injector(InjectClient& client) {
+  std::string who = "uid:" + std::to_string(client.uid);
+  auto received = receive_request(client.socket.get(), Clock::now() + milliseconds(100));
+  if (!received) {
+    bool gone = std::holds_alternative<FrameError>(received.error()) &&
+                std::get<FrameError>(received.error()).kind == FrameErrc::end_of_file;
+    if (!gone) refuse_on(client.socket.get(), who, client.pid, RefusalReason::bad_request, describe(received.error()), "unknown");
+    client.socket.reset();
+    return;
+  }
+  if (kind_of(received->request) != RequestKind::spawn_queue) {
+    refuse_on(client.socket.get(), who, client.pid, RefusalReason::not_allowed,
+              "the injection socket takes spawn-queue only", request_kind_name(kind_of(received->request)));
+    client.socket.reset();
+    return;
+  }
+  std::uint64_t key = client.key;
+  std::size_t before = jobs_.size();
+  forward_job(client.socket.get(), who, -1, key, client.uid, client.pid, received->descriptors);
+  if (jobs_.size() == before) {
+    client.socket.reset();  // refused: nothing more to say
+  } else {
+    client.job = jobs_.back().id;
+  }
 }
 
 // One request from a cell: decoded and checked by the protocol code, then
@@ -281,6 +527,11 @@ void Broker::handle_request(Cell& sender) {
   if (allowed == sender.kind->requests.end()) {
     refuse(sender, RefusalReason::not_allowed,
            "the policy of cell " + sender.kind->name + " has no `request " + std::string(kind_name) + "`", kind_name);
+    return;
+  }
+  if (kind == RequestKind::spawn_queue) {
+    forward_job(sender.requests.get(), sender.kind->name, sender.pid, 0, sender.kind->spec.uid, sender.pid,
+                received->descriptors);
     return;
   }
   auto target =
@@ -408,9 +659,9 @@ void Broker::reap() {
     emit(line);
     if (requested != requested_.end()) {
       // Tell the cell that asked (if any, and if it is still there).
-      auto sender = std::find_if(cells_.begin(), cells_.end(), [&](const Cell& c) { return c.pid == cell.requester; });
+      Cell* sender = find_cell(cell.requester);
       auto exit_status = exit_status_from_wait(status);
-      if (cell.requester > 0 && sender != cells_.end() && sender->requests && exit_status) {
+      if (sender != nullptr && sender->requests && exit_status) {
         (void)send_reply(sender->requests.get(), Finished{cell.id, *exit_status}, Clock::now() + milliseconds(100));
       }
       requested_.erase(requested);
@@ -419,6 +670,7 @@ void Broker::reap() {
     cell.pid = -1;
     cell.log.reset();
     cell.requests.reset();
+    if (cell.kind->serves == RequestKind::spawn_queue) fail_pending_jobs("the qmail-queue cell ended");
     schedule_restart(cell);
   }
 }
@@ -478,6 +730,7 @@ void Broker::shutdown() {
     }
   }
   ::unlink(options_.status_socket.c_str());
+  if (inject_) ::unlink(options_.inject_socket.c_str());
   emit(LogLine("broker-stop"));
 }
 
@@ -526,12 +779,22 @@ int Broker::run() {
     }
     std::size_t first_listener = fds.size();
     for (Listener& listener : listeners_) fds.push_back({listener.socket.get(), POLLIN, 0});
-    std::vector<Cell*> asking;
-    for (Cell& cell : cells_) {
-      if (cell.pid > 0 && cell.requests) {
-        fds.push_back({cell.requests.get(), POLLIN, 0});
-        asking.push_back(&cell);
+    // By pid: handling one request may start a cell, which moves requested_.
+    std::vector<pid_t> asking;
+    for (auto* group : {&cells_, &requested_}) {
+      for (Cell& cell : *group) {
+        if (cell.pid > 0 && cell.requests) {
+          fds.push_back({cell.requests.get(), POLLIN, 0});
+          asking.push_back(cell.pid);
+        }
       }
+    }
+    std::size_t first_inject = fds.size();
+    fds.push_back({inject_ ? inject_.get() : -1, POLLIN, 0});
+    std::vector<std::uint64_t> injectors;
+    for (const InjectClient& client : clients_) {
+      fds.push_back({client.socket.get(), static_cast<short>(client.job == 0 ? POLLIN : 0), 0});
+      injectors.push_back(client.key);
     }
     int timeout = -1;
     Clock::time_point now = Clock::now();
@@ -541,6 +804,7 @@ int Broker::run() {
       int ms = wait <= 0 ? 0 : static_cast<int>(std::min<long long>(wait, 60000));
       timeout = timeout < 0 ? ms : std::min(timeout, ms);
     }
+    if (!clients_.empty()) timeout = timeout < 0 ? 1000 : std::min(timeout, 1000);  // request deadlines
     int ready = ::poll(fds.data(), fds.size(), timeout);
     if (ready < 0 && errno != EINTR) break;
 
@@ -558,12 +822,33 @@ int Broker::run() {
     }
     for (std::size_t i = 0; i < asking.size(); ++i) {
       short events = fds[i + first_listener + listeners_.size()].revents;
+      Cell* cell = find_cell(asking[i]);
+      if (cell == nullptr || !cell->requests) continue;
       if ((events & POLLIN) != 0) {
-        handle_request(*asking[i]);
+        if (cell->kind->serves == RequestKind::spawn_queue && !cell->transient) {
+          handle_queue_done(*cell);
+        } else {
+          handle_request(*cell);
+        }
       } else if ((events & (POLLHUP | POLLERR)) != 0) {
-        asking[i]->requests.reset();  // the cell closed its end: nothing more will come
+        cell->requests.reset();  // the cell closed its end: nothing more will come
       }
     }
+    if ((fds[first_inject].revents & POLLIN) != 0) accept_injectors();
+    for (std::size_t i = 0; i < injectors.size(); ++i) {
+      short events = fds[first_inject + 1 + i].revents;
+      auto client = std::find_if(clients_.begin(), clients_.end(),
+                                 [&](const InjectClient& c) { return c.key == injectors[i]; });
+      if (client == clients_.end()) continue;
+      if ((events & POLLIN) != 0 && client->job == 0) {
+        handle_injector(*client);
+      } else if ((events & (POLLHUP | POLLERR)) != 0) {
+        client->socket.reset();  // gone: an answer for it is dropped
+      } else if (client->job == 0 && Clock::now() >= client->deadline) {
+        client->socket.reset();
+      }
+    }
+    std::erase_if(clients_, [](const InjectClient& c) { return !c.socket; });
     reap();
     for (std::size_t i = 0; i < listeners_.size() && !stopping_; ++i) {
       if ((fds[first_listener + i].revents & POLLIN) != 0) accept_connections(listeners_[i]);

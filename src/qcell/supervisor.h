@@ -39,7 +39,8 @@ struct CellKind {
   }
   // Requests the policy allows this cell to send (its `request` lines).
   std::vector<RequestName> requests;
-  // For a cell started per request: the request kind it serves.
+  // For a cell started per request: the request kind it serves. The
+  // long-lived qmail-queue cell serves spawn-queue through its job channel.
   std::optional<RequestKind> serves;
   // For a cell started per connection: where the broker listens for it.
   std::optional<ListenSpec> listen;
@@ -56,6 +57,18 @@ struct SupervisorOptions {
   std::chrono::milliseconds stop_grace{5000};      // SIGTERM to SIGKILL on shutdown
   int log_fd = 1;                                  // where the structured log goes
   bool drop_privileges = false;                    // keep only what creating cells needs, once set up
+  // Directories the broker opens once and grants to cells whose policy
+  // names them (`fd N queue`, `fd N control`); empty: not granted.
+  std::string queue_dir;
+  std::string control_dir;
+  // Where local injectors (bin/qmail-queue) reach the broker; created, mode
+  // 0666, when a qmail-queue cell runs. Empty: no injection socket.
+  std::string inject_socket;
+  // The accounts whose injections the Received: line names specially
+  // (qmail's alias, qmaild and qmails); -1 when absent.
+  long alias_uid = -1;
+  long qmaild_uid = -1;
+  long qmails_uid = -1;
 };
 
 // Runs until SIGTERM or SIGINT; returns the broker's exit code (0 after a

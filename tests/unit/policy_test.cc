@@ -114,9 +114,9 @@ std::vector<Case> error_cases() {
       {PolicyErrc::path_too_long, with("view /" + std::string(255, 'a') + " ro\n"),
        p + " line 14: path '/" + std::string(60, 'a') + "...' is longer than 255 bytes"},
       {PolicyErrc::path_not_absolute, with("view var/qmail ro\n"),
-       p + " line 14: path 'var/qmail' does not start with '/' or $home"},
+       p + " line 14: path 'var/qmail' does not start with '/', $root or $home"},
       {PolicyErrc::path_variable, with("view $HOME ro\n"),
-       p + " line 14: path '$HOME' uses a variable other than a leading $home"},
+       p + " line 14: path '$HOME' uses a variable other than a leading $root or $home"},
       {PolicyErrc::path_empty_component, with("view /var//qmail ro\n"),
        p + " line 14: path '/var//qmail' has an empty component ('//')"},
       {PolicyErrc::path_dot_component, with("view /var/qmail/../etc ro\n"),
@@ -650,9 +650,9 @@ TEST(PolicyRules, RecipientCellsMayUseHome) {
   EXPECT_EQ(parse(format_policy(*r)).value(), *r);
   // $homework is not $home.
   EXPECT_EQ(error_of(text + "view $homework ro\n"),
-            "policy/t.policy line 18: path '$homework' uses a variable other than a leading $home");
+            "policy/t.policy line 18: path '$homework' uses a variable other than a leading $root or $home");
   EXPECT_EQ(error_of(text + "view /x/$home ro\n"),
-            "policy/t.policy line 18: path '/x/$home' uses a variable other than a leading $home");
+            "policy/t.policy line 18: path '/x/$home' uses a variable other than a leading $root or $home");
   // The innermost view decides: a write beneath the ro view is refused.
   EXPECT_EQ(error_of(text + "landlock write $home/Maildir/tmp/new\n"),
             "policy/t.policy line 18: contradictory rule: landlock write for '$home/Maildir/tmp/new' inside the "

@@ -80,8 +80,8 @@ int landlock_abi() noexcept {
   return abi < 0 ? 0 : static_cast<int>(abi);
 }
 
-bool apply_landlock(const std::vector<LandlockRule>& rules, bool scope_abstract_unix, bool scope_signals,
-                    bool restrict_network, int abi, int program_fd, LandlockFailure& failure) noexcept {
+int build_landlock_ruleset(const std::vector<LandlockRule>& rules, bool scope_abstract_unix, bool scope_signals,
+                           bool restrict_network, int abi, int program_fd, LandlockFailure& failure) noexcept {
   RulesetAttr attr{};
   attr.handled_access_fs = handled_fs(abi);
   std::size_t size = sizeof attr.handled_access_fs;
@@ -95,26 +95,26 @@ bool apply_landlock(const std::vector<LandlockRule>& rules, bool scope_abstract_
     size = sizeof attr;
   } else if (scope_abstract_unix || scope_signals) {
     failure = {EOPNOTSUPP, "landlock scopes need ABI 6"};
-    return false;
+    return -1;
   }
   long ruleset = ::syscall(SYS_landlock_create_ruleset, &attr, size, 0);
   if (ruleset < 0) {
     failure = {errno, "landlock_create_ruleset"};
-    return false;
+    return -1;
   }
   UniqueFd ruleset_fd(static_cast<int>(ruleset));
   for (const LandlockRule& rule : rules) {
     UniqueFd path(::open(rule.path.c_str(), O_PATH | O_CLOEXEC));
     if (!path) {
       failure = {errno, "open of a landlock path"};
-      return false;
+      return -1;
     }
     PathBeneathAttr beneath{};
     beneath.allowed_access = grant(rule.access, abi) & attr.handled_access_fs;
     beneath.parent_fd = path.get();
     if (::syscall(SYS_landlock_add_rule, ruleset_fd.get(), rule_path_beneath, &beneath, 0) != 0) {
       failure = {errno, "landlock_add_rule"};
-      return false;
+      return -1;
     }
   }
   // The program itself: the only file this cell may execute.
@@ -123,13 +123,11 @@ bool apply_landlock(const std::vector<LandlockRule>& rules, bool scope_abstract_
   program.parent_fd = program_fd;
   if (::syscall(SYS_landlock_add_rule, ruleset_fd.get(), rule_path_beneath, &program, 0) != 0) {
     failure = {errno, "landlock_add_rule for the program"};
-    return false;
+    return -1;
   }
-  if (::syscall(SYS_landlock_restrict_self, ruleset_fd.get(), 0) != 0) {
-    failure = {errno, "landlock_restrict_self"};
-    return false;
-  }
-  return true;
+  return ruleset_fd.release();
 }
+
+bool restrict_self(int ruleset_fd) noexcept { return ::syscall(SYS_landlock_restrict_self, ruleset_fd, 0) == 0; }
 
 }  // namespace qcell::sandbox

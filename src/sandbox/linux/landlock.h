@@ -19,13 +19,19 @@ struct LandlockFailure {
   const char* what = "";
 };
 
-// Applies the rules to the calling process (after no_new_privs). `scope_*`
-// need ABI 6; `restrict_network` handles TCP bind/connect (ABI 4) with no
-// rule allowing any, for cells without network. `program_fd` is the one
-// file the cell may execute (its own program). Returns false and fills
-// `failure` on error. Called in the child between clone and exec: no
-// allocation.
-bool apply_landlock(const std::vector<LandlockRule>& rules, bool scope_abstract_unix, bool scope_signal,
-                    bool restrict_network, int abi, int program_fd, LandlockFailure& failure) noexcept;
+// Builds a ruleset from the rules, in the broker before the cell is cloned:
+// the rule paths are opened in the broker's view of the filesystem, so a
+// directory the cell reaches only through a granted descriptor (the queue)
+// can be ruled too, and a view's paths name the same inodes. `scope_*` need
+// ABI 6; `restrict_network` handles TCP bind/connect (ABI 4) with no rule
+// allowing any, for cells without network. `program_fd` is the one file the
+// cell may execute (its own program). Returns the ruleset descriptor
+// (close-on-exec), or -1 and fills `failure`.
+int build_landlock_ruleset(const std::vector<LandlockRule>& rules, bool scope_abstract_unix, bool scope_signal,
+                           bool restrict_network, int abi, int program_fd, LandlockFailure& failure) noexcept;
+
+// Enforces a ruleset on the calling process (after no_new_privs). Called in
+// the child between clone and exec: no allocation.
+bool restrict_self(int ruleset_fd) noexcept;
 
 }  // namespace qcell::sandbox

@@ -18,6 +18,7 @@ namespace qcell::sandbox {
 // exec and the pipe that reports a failed step. A cell's RLIMIT_NOFILE must
 // stay below both, so that after exec no descriptor can ever hold them and
 // the two rules the filter adds for them are dead.
+inline constexpr int exec_ruleset_fd = 1021;  // the Landlock ruleset, until it is enforced
 inline constexpr int exec_program_fd = 1022;
 inline constexpr int exec_report_fd = 1023;
 

@@ -64,6 +64,7 @@ struct ChildPlan {
   std::vector<char*> envp;
   BpfProgram filter;
   int report_fd;  // the pipe's write end in the parent's numbering
+  int ruleset_fd = -1;  // the Landlock ruleset built in the parent, or -1
   int landlock_abi;
   bool restrict_network;
 };
@@ -147,6 +148,11 @@ void arrange_descriptors(const ChildPlan& plan) noexcept {
   check(parked_program >= 0, Step::descriptors, "park program");
   int parked_report = ::fcntl(exec_report_fd, F_DUPFD_CLOEXEC, parking);
   check(parked_report >= 0, Step::descriptors, "park report pipe");
+  int parked_ruleset = -1;
+  if (plan.ruleset_fd >= 0) {
+    parked_ruleset = ::fcntl(plan.ruleset_fd, F_DUPFD_CLOEXEC, parking);
+    check(parked_ruleset >= 0, Step::descriptors, "park landlock ruleset");
+  }
   // Up to 64 grants (the policy format's limit).
   int parked_grants[64];
   std::size_t grants = spec.fds.size() < 64 ? spec.fds.size() : 64;
@@ -157,9 +163,12 @@ void arrange_descriptors(const ChildPlan& plan) noexcept {
   // 2. Place them.
   place(parked_report, exec_report_fd, true, Step::descriptors);
   place(parked_program, exec_program_fd, true, Step::descriptors);
+  if (parked_ruleset >= 0) place(parked_ruleset, exec_ruleset_fd, true, Step::descriptors);
   for (std::size_t i = 0; i < grants; ++i) place(parked_grants[i], spec.fds[i].target, false, Step::descriptors);
-  // 3. Close everything else: 0..1021 except the grants, and 1024 upwards.
+  // 3. Close everything else: 0..1020 except the grants (and 1021 unless it
+  // holds the ruleset), and 1024 upwards.
   bool keep[1022] = {};
+  keep[exec_ruleset_fd] = parked_ruleset >= 0;
   for (std::size_t i = 0; i < grants; ++i) {
     int t = spec.fds[i].target;
     if (t >= 0 && t < 1022) keep[t] = true;
@@ -240,14 +249,9 @@ void drop_privileges(const CellSpec& spec) noexcept {
   set_rlimits(spec, false);
   drop_privileges(spec);
   check(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, Step::no_new_privs, "no_new_privs");
-  if (local.landlock_abi >= 1) {
-    LandlockFailure failure;
-    if (!apply_landlock(spec.landlock, spec.landlock_scope_abstract_unix && local.landlock_abi >= 6,
-                        spec.landlock_scope_signal && local.landlock_abi >= 6, local.restrict_network,
-                        local.landlock_abi, exec_program_fd, failure)) {
-      errno = failure.sys_errno;
-      check(false, Step::landlock, failure.what);
-    }
+  if (local.ruleset_fd >= 0) {
+    check(restrict_self(exec_ruleset_fd), Step::landlock, "landlock_restrict_self");
+    ::close(exec_ruleset_fd);
   }
   sock_fprog program = local.filter.fprog();
   check(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0, Step::seccomp, "seccomp");
@@ -339,7 +343,7 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
   if (spec.uid == 0 || spec.gid == 0) return fail(SpawnError{Step::uid, EPERM, "a cell never runs as root"});
   if (spec.fds.size() > 64) return fail(SpawnError{Step::descriptors, E2BIG, "more than 64 descriptors"});
   for (const FdGrant& g : spec.fds) {
-    if (g.target < 0 || g.target >= exec_program_fd || g.source < 0 || g.source >= exec_program_fd) {
+    if (g.target < 0 || g.target >= exec_ruleset_fd || g.source < 0 || g.source >= exec_program_fd) {
       return fail(SpawnError{Step::descriptors, EBADF, "grant number out of range"});
     }
   }
@@ -379,6 +383,17 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
   plan.argv.push_back(nullptr);
   for (const std::string& e : spec.envp) plan.envp.push_back(const_cast<char*>(e.c_str()));
   plan.envp.push_back(nullptr);
+
+  // Landlock rules are resolved here, in the broker's view of the files.
+  UniqueFd ruleset;
+  if (plan.landlock_abi >= 1) {
+    LandlockFailure failure;
+    ruleset.reset(build_landlock_ruleset(spec.landlock, spec.landlock_scope_abstract_unix && plan.landlock_abi >= 6,
+                                         spec.landlock_scope_signal && plan.landlock_abi >= 6, plan.restrict_network,
+                                         plan.landlock_abi, spec.program_fd, failure));
+    if (!ruleset) return fail(SpawnError{Step::landlock, failure.sys_errno, failure.what});
+    plan.ruleset_fd = ruleset.get();
+  }
 
   int report[2];
   if (::pipe2(report, O_CLOEXEC) != 0) return fail(SpawnError{Step::clone, errno, "pipe"});
