@@ -136,12 +136,16 @@ void log_line(const std::string& text) {
   if (::write(2, line.data(), line.size()) < 0) ::_exit(4);
 }
 
-// "-requester": asks the broker (descriptor 3) for a spawn-queue whose
-// message pipe carries the command "exit 7", and logs every reply.
+// "-requester": asks the broker (descriptor 3) for a spawn-queue, as
+// qmail-smtpd will, writes a small message and its envelope into the pipes,
+// and logs every reply.
 void request_spawn_queue() {
   int message[2], envelope[2];
   if (::pipe2(message, O_CLOEXEC) != 0 || ::pipe2(envelope, O_CLOEXEC) != 0) ::_exit(5);
-  if (::write(message[1], "exit 7\n", 7) != 7) ::_exit(5);
+  static constexpr char text[] = "Subject: from a cell\n\nhello\n";
+  static constexpr char addresses[] = "Fcell@example.org\0Trcpt@example.org\0";  // and the final NUL
+  if (::write(message[1], text, sizeof text - 1) != sizeof text - 1) ::_exit(5);
+  if (::write(envelope[1], addresses, sizeof addresses) != sizeof addresses) ::_exit(5);
   ::close(message[1]);
   ::close(envelope[1]);
   auto deadline = [] { return std::chrono::steady_clock::now() + std::chrono::seconds(10); };

@@ -161,11 +161,16 @@ void Injection::finish(Exit code) noexcept {
   phase_ = Phase::done;
 }
 
-std::size_t commit_batch(const QueueDirs& dirs, std::span<Injection*> ready) {
+CommitCount commit_batch(const QueueDirs& dirs, std::span<Injection*> ready) {
+  CommitCount count;
+  auto sync = [&count](int fd) {
+    ++count.fsyncs;
+    return ::fsync(fd) == 0;
+  };
   // 5. Contents first: each message and envelope file on disk.
   for (Injection* in : ready) {
     if (in->phase() != Injection::Phase::ready) continue;
-    if (::fsync(in->message_file()) != 0 || ::fsync(in->envelope_file()) != 0) in->abandon(dirs, Exit::write_error);
+    if (!sync(in->message_file()) || !sync(in->envelope_file())) in->abandon(dirs, Exit::write_error);
   }
   // 6. The names in mess/: one fsync per subdirectory the batch used.
   bool synced[split] = {};
@@ -173,7 +178,7 @@ std::size_t commit_batch(const QueueDirs& dirs, std::span<Injection*> ready) {
     if (in->phase() != Injection::Phase::ready) continue;
     std::uint64_t sub = split_of(in->id());
     if (!synced[sub]) {
-      if (::fsync(dirs.mess[sub].get()) != 0) {
+      if (!sync(dirs.mess[sub].get())) {
         for (Injection* other : ready) {
           if (other->phase() == Injection::Phase::ready && split_of(other->id()) == sub) {
             other->abandon(dirs, Exit::write_error);
@@ -195,18 +200,19 @@ std::size_t commit_batch(const QueueDirs& dirs, std::span<Injection*> ready) {
     }
     linked.push_back(in);
   }
-  if (linked.empty()) return 0;
-  if (::fsync(dirs.todo.get()) != 0) {
+  if (linked.empty()) return count;
+  if (!sync(dirs.todo.get())) {
     // Not known to be durable, so not acknowledged: take the names back.
     for (Injection* in : linked) {
       IdName name(in->id());
       remove_name(dirs.todo, name.text);
       in->abandon(dirs, Exit::write_error);
     }
-    return 0;
+    return count;
   }
   for (Injection* in : linked) in->finish(Exit::ok);
-  return linked.size();
+  count.queued = linked.size();
+  return count;
 }
 
 void pull_trigger(const QueueDirs& dirs) noexcept {

@@ -86,8 +86,12 @@ class Injection {
 // todo/<id> and todo/ is fsynced once for the whole batch. Each injection
 // ends with 0 only when all of that succeeded for it; an injection that
 // fails is removed (todo/ link included), so no exit code but 0 leaves a
-// message in todo/. Returns how many were queued.
-std::size_t commit_batch(const QueueDirs& dirs, std::span<Injection*> ready);
+// message in todo/.
+struct CommitCount {
+  std::size_t queued = 0;
+  std::size_t fsyncs = 0;  // fsync(2) calls the batch made
+};
+CommitCount commit_batch(const QueueDirs& dirs, std::span<Injection*> ready);
 
 // Wakes qmail-send: one byte into lock/trigger if anyone listens.
 void pull_trigger(const QueueDirs& dirs) noexcept;

@@ -98,7 +98,11 @@ int serve_queue(const QueueDirs& dirs, int channel, const ServerLimits& limits) 
     for (Injection& in : jobs) {
       if (in.phase() == Injection::Phase::ready) batch.push_back(&in);
     }
-    if (!batch.empty() && commit_batch(dirs, batch) > 0) pull_trigger(dirs);
+    if (!batch.empty()) {
+      CommitCount count = commit_batch(dirs, batch);
+      cell_log("commit messages=" + std::to_string(count.queued) + " fsyncs=" + std::to_string(count.fsyncs));
+      if (count.queued > 0) pull_trigger(dirs);
+    }
     // Answers, and the finished injections leave.
     for (const Injection& in : jobs) {
       if (in.phase() != Injection::Phase::done) continue;

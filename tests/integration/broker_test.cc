@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/fd.h"
+#include "queue_root.h"
 
 namespace {
 
@@ -73,19 +74,10 @@ class BrokerRoot {
     if (allowed) text += "request spawn-queue\n";
     std::ofstream(path) << text;
   }
-  // A stand-in qmail-queue: the test cell started per request, reading its
-  // command from the message pipe (descriptor 0).
-  void add_queue_standin() {
-    std::string text = slurp(QCELL_SOURCE_DIR "/policy/qcell-testcell.policy");
-    std::size_t at = text.find("cell qcell-testcell\n");
-    text.replace(at, 20, "cell qmail-queue\n");
-    at = text.find("fd 0 pipe-in");
-    text.replace(at, 12, "fd 0 message");
-    at = text.find("fd 1 pipe-out");
-    text.replace(at, 13, "fd 1 envelope");
-    at = text.find("fd 3 message");
-    text.replace(at, 12, "");
-    std::ofstream(root_ + "/policy/qmail-queue.policy") << text;
+  // The real qmail-queue cell, its policy as shipped, and a queue for it.
+  void add_queue_cell() {
+    std::ofstream(root_ + "/policy/qmail-queue.policy") << slurp(QCELL_SOURCE_DIR "/policy/qmail-queue.policy");
+    make_queue(root_ + "/queue");
   }
   // A per-connection cell: the test cell holding only the connection, at 0.
   void add_connection_cell(const std::string& cell) {
@@ -290,32 +282,34 @@ TEST(Broker, SandboxEscapingSyscallsAreNeverAllowed) {
   EXPECT_NE(check.output().find("clone must be restricted"), std::string::npos) << check.output();
 }
 
-TEST(Broker, AnAllowedRequestStartsTheServingCellWithTheGivenDescriptors) {
+// A cell's spawn-queue goes to the long-lived qmail-queue cell, which
+// queues what the requester wrote into the pipes it passed.
+TEST(Broker, AnAllowedSpawnQueueIsServedByTheQueueCell) {
   BrokerRoot root;
   root.add_requester("testcell-requester", true);
-  root.add_queue_standin();
+  root.add_queue_cell();
   QcellProcess broker("start", root);
   std::string out = broker.wait_for("reply finished");
   EXPECT_NE(out.find("text=\"request sent\""), std::string::npos) << out;
   EXPECT_NE(out.find("event=cell-start cell=qmail-queue pid="), std::string::npos) << out;
-  EXPECT_NE(out.find("id=1 for_pid="), std::string::npos) << out;
+  EXPECT_NE(out.find("event=queue-job id=1 from=testcell-requester"), std::string::npos) << out;
+  EXPECT_NE(out.find("origin=user"), std::string::npos) << out;
   EXPECT_NE(out.find("text=\"reply started id=1\""), std::string::npos) << out;
-  // The stand-in read "exit 7" from the message pipe the requester passed.
-  EXPECT_NE(out.find("event=cell-exit cell=qmail-queue"), std::string::npos) << out;
-  EXPECT_NE(out.find("text=\"reply finished id=1 status=7\""), std::string::npos) << out;
+  EXPECT_NE(out.find("text=\"reply finished id=1 status=0\""), std::string::npos) << out;
+  EXPECT_EQ(count_files(root.path() + "/queue/todo"), 1u);
   broker.stop(SIGTERM);
 }
 
 TEST(Broker, ARequestThePolicyDoesNotAllowIsRefused) {
   BrokerRoot root;
   root.add_requester("testcell-requester", false);
-  root.add_queue_standin();
+  root.add_queue_cell();
   QcellProcess broker("start", root);
   std::string out = broker.wait_for("reply refused");
   EXPECT_NE(out.find("event=request-refused cell=testcell-requester"), std::string::npos) << out;
   EXPECT_NE(out.find("request=spawn-queue reason=not-allowed"), std::string::npos) << out;
   EXPECT_NE(out.find("text=\"reply refused reason=not-allowed\""), std::string::npos) << out;
-  EXPECT_EQ(out.find("event=cell-start cell=qmail-queue"), std::string::npos) << "nothing was started\n" << out;
+  EXPECT_EQ(out.find("event=queue-job"), std::string::npos) << "nothing was handed to the queue\n" << out;
   broker.stop(SIGTERM);
 }
 
