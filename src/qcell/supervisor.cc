@@ -704,6 +704,8 @@ void Broker::shutdown() {
   stopping_ = true;
   for (Cell& cell : requested_) ::kill(cell.pid, SIGKILL);  // started on request: nothing to finish
   for (Cell& cell : cells_) {
+    // A closed channel is the queue cell's signal to finish and exit.
+    cell.requests.reset();
     if (cell.pid > 0) ::kill(cell.pid, SIGTERM);
   }
   // A cell is its pid namespace's init and ignores SIGTERM unless it handles

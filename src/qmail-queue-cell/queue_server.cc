@@ -3,6 +3,7 @@
 // hostile bytes, handled by Injection.
 #include "qmail-queue-cell/queue_server.h"
 
+#include <errno.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -21,10 +22,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Tried twice: once a message is in todo/, a lost answer means the injector
+// retries and the message is delivered twice, so one transient failure of
+// sendmsg(2) must not decide that.
 bool answer(int channel, std::uint64_t id, Exit code) {
   ByteBuffer frame(queue_job_frame);
   if (!encode_queue_done(QueueDone{id, static_cast<std::uint8_t>(code)}, frame)) return false;
-  return send_frame(channel, frame.bytes(), {}, Clock::now() + std::chrono::seconds(5)).ok();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto sent = send_frame(channel, frame.bytes(), {}, Clock::now() + std::chrono::seconds(5));
+    if (sent) return true;
+    if (sent.error().kind == FrameErrc::system && sent.error().sys_errno == EPIPE) return false;
+  }
+  return false;
 }
 
 void log_done(const Injection& in) {
@@ -56,7 +65,11 @@ int serve_queue(const QueueDirs& dirs, int channel, const ServerLimits& limits) 
     }
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
     int ready = ::poll(fds.data(), fds.size(), static_cast<int>(std::clamp<long long>(wait, 0, 3600000)));
-    if (ready < 0 && errno != EINTR) return 111;
+    if (ready < 0 && errno != EINTR) {
+      cell_log("poll-failed errno=" + std::to_string(errno));
+      for (Injection& in : jobs) in.abandon(dirs, Exit::internal_bug);
+      return 111;
+    }
 
     // Injections with bytes to read.
     for (std::size_t i = 0; i < jobs.size(); ++i) {
