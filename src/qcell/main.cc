@@ -1,6 +1,6 @@
 // main.cc — the qcell command: turns arguments into calls of qcell_broker.
 // Subcommands: check, start, status, control-table, cells-table, version
-// (docs/qcell.md).
+// (docs/qcell.md), and queue (docs/queue-tools.md).
 #include <errno.h>
 #include <pwd.h>
 #include <string.h>

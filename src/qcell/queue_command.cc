@@ -175,9 +175,7 @@ class Initializer {
  public:
   Initializer(const QueueAccounts& accounts, InitReport& report) : accounts_(accounts), report_(report) {}
 
-  uid_t uid_of(queue::Owner owner) const {
-    return owner == queue::Owner::qmailq ? accounts_.qmailq : accounts_.qmails;
-  }
+  uid_t uid_of(queue::Owner owner) const { return owner == queue::Owner::qmailq ? accounts_.qmailq : accounts_.qmails; }
 
   // Makes `name` in `parent` a directory with the wanted owner and mode;
   // returns it open, or nothing after recording an error.
@@ -221,8 +219,7 @@ class Initializer {
           return fail_with(exit_system, "cannot create " + shown + ": " + ::strerror(errno));
         }
       } else {
-        int raw = ::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                           want.mode);
+        int raw = ::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, want.mode);
         if (raw < 0) return fail_with(exit_system, "cannot create " + shown + ": " + ::strerror(errno));
         UniqueFd fd(raw);
         if (size > 0) {
@@ -288,8 +285,8 @@ class Initializer {
         return fail_with(exit_system, "cannot change the owner of " + shown + ": " + ::strerror(errno));
       }
       if (!created) {
-        report_.changes.push_back("owner " + shown + " " + std::to_string(st.st_uid) + ":" +
-                                  std::to_string(st.st_gid) + " -> " + wanted_owner);
+        report_.changes.push_back("owner " + shown + " " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) +
+                                  " -> " + wanted_owner);
       }
     }
     // fchmod after fchown: chown clears set-id bits, and the umask shaped the creation mode.
