@@ -41,9 +41,9 @@ class Injection {
 
   // The descriptor to wait on in the current phase (-1 when none).
   int input() const noexcept;
-  // Reads once from input() (which poll said is ready) and writes what it
-  // read; moves to the next phase at end of input.
-  void on_readable(const QueueDirs& dirs, std::span<std::byte> buffer);
+  // Reads once from input() (non-blocking) and writes what it read; moves
+  // to the next phase at end of input. False when nothing was there.
+  bool on_readable(const QueueDirs& dirs, std::span<std::byte> buffer);
   // Ends the injection with `code`, removing every file it made.
   void abandon(const QueueDirs& dirs, Exit code);
   // commit_batch's verdict for a ready injection (0: it is in todo/).
@@ -60,6 +60,7 @@ class Injection {
   std::chrono::steady_clock::time_point started() const noexcept { return started_; }
 
  private:
+  void read_some(const QueueDirs& dirs, std::span<std::byte> bytes);
   void message_ended(const QueueDirs& dirs);
   void envelope_bytes(const QueueDirs& dirs, std::span<const std::byte> bytes);
 
