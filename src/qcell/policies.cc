@@ -266,6 +266,18 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files) {
     std::string sees;
     for (const View& v : p.views) sees += (sees.empty() ? "" : ", ") + v.path + (v.writable ? " rw" : " ro");
     if (sees.empty()) sees = p.namespaces.mount ? "nothing" : "host filesystem";
+    if (p.namespaces.mount) {
+      // Directories reached through a granted descriptor, as Landlock bounds them.
+      std::string reached;
+      for (const LandlockRule& l : p.landlock) {
+        bool in_view = std::any_of(p.views.begin(), p.views.end(), [&](const View& v) {
+          return l.path.rfind(v.path, 0) == 0 && (l.path.size() == v.path.size() || l.path[v.path.size()] == '/');
+        });
+        if (in_view || l.access == LandlockAccess::execute) continue;
+        reached += (reached.empty() ? "" : ", ") + l.path + " " + std::string(landlock_access_text(l.access));
+      }
+      if (!reached.empty()) sees += "; by descriptor: " + reached;
+    }
     std::string fds;
     for (const FdGrant& g : p.fds)
       fds += (fds.empty() ? "" : ", ") + std::to_string(g.number) + " " + std::string(fd_name_text(g.name));

@@ -104,7 +104,9 @@ int build_landlock_ruleset(const std::vector<LandlockRule>& rules, bool scope_ab
   }
   UniqueFd ruleset_fd(static_cast<int>(ruleset));
   for (const LandlockRule& rule : rules) {
-    UniqueFd path(::open(rule.path.c_str(), O_PATH | O_CLOEXEC));
+    // Opened by the broker as root: a symlink in the last component is
+    // not followed (adding a rule for it fails, and the cell does not start).
+    UniqueFd path(::open(rule.path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
     if (!path) {
       failure = {errno, "open of a landlock path"};
       return -1;

@@ -387,8 +387,20 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
   // Landlock rules are resolved here, in the broker's view of the files.
   UniqueFd ruleset;
   if (plan.landlock_abi >= 1) {
+    // A rule path inside a view names the view's source on the host; any
+    // other path is the host's own (a directory granted as a descriptor).
+    std::vector<LandlockRule> rules = spec.landlock;
+    for (LandlockRule& rule : rules) {
+      const View* inner = nullptr;
+      for (const View& v : spec.views) {
+        bool inside = rule.path.rfind(v.target, 0) == 0 &&
+                      (rule.path.size() == v.target.size() || rule.path[v.target.size()] == '/');
+        if (inside && (inner == nullptr || v.target.size() > inner->target.size())) inner = &v;
+      }
+      if (inner != nullptr) rule.path = inner->source + rule.path.substr(inner->target.size());
+    }
     LandlockFailure failure;
-    ruleset.reset(build_landlock_ruleset(spec.landlock, spec.landlock_scope_abstract_unix && plan.landlock_abi >= 6,
+    ruleset.reset(build_landlock_ruleset(rules, spec.landlock_scope_abstract_unix && plan.landlock_abi >= 6,
                                          spec.landlock_scope_signal && plan.landlock_abi >= 6, plan.restrict_network,
                                          plan.landlock_abi, spec.program_fd, failure));
     if (!ruleset) return fail(SpawnError{Step::landlock, failure.sys_errno, failure.what});
