@@ -6,7 +6,7 @@
 // It measures, each with MESSAGES messages of 5 KiB and CONCURRENCY at once:
 //   ceiling   create, write, fsync, rename, fsync directory (the disk's cost
 //             of one durable insert), CONCURRENCY writer processes;
-//   direct    qmail-queue-cell without walls, this program as its broker,
+//   direct    the qmail-queue cell without walls, this program as its broker,
 //             CONCURRENCY injections in flight on its channel;
 //   cell      `qcell start` with the shipped policy, CONCURRENCY processes
 //             injecting over ROOT/run/qmail-queue.sock as bin/qmail-queue does
@@ -127,7 +127,9 @@ double direct(const std::string& root, int total, int window, long& fsyncs) {
     ::close(0);
     ::close(1);
     ::close_range(6, ~0U, 0);
-    ::execl(QCELL_BINARY_DIR "/bin/qmail-queue-cell", "qmail-queue-cell", static_cast<char*>(nullptr));
+    char cell_env[] = "QCELL_CELL=qmail-queue";
+    char* envp[] = {cell_env, nullptr};
+    ::execle(QCELL_BINARY_DIR "/bin/qmail-queue", "qmail-queue", "qmail-queue", static_cast<char*>(nullptr), envp);
     ::_exit(127);
   }
   ::close(pair[1]);
@@ -244,7 +246,7 @@ int main(int argc, char** argv) {
   ::mkdir((dir + "/direct").c_str(), 0755);
   long direct_fsyncs = 0;
   double plain = direct(dir + "/direct", total, concurrency, direct_fsyncs);
-  std::printf("qmail-queue-cell without walls:                     %8.0f/s  %.2f fsyncs/message  %.0f%% of ceiling\n",
+  std::printf("the qmail-queue cell without walls:                  %8.0f/s  %.2f fsyncs/message  %.0f%% of ceiling\n",
               plain, static_cast<double>(direct_fsyncs) / total, 100 * plain / disk);
   ::mkdir((dir + "/cell").c_str(), 0755);
   long cell_fsyncs = 0;

@@ -434,7 +434,8 @@ class DirectCell {
     log_path_ = root + "/cell.log";
     qcell::UniqueFd log(::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     std::vector<std::string> args = prefix;
-    args.push_back(QCELL_BINARY_DIR "/bin/qmail-queue-cell");
+    args.push_back(QCELL_BINARY_DIR "/bin/qmail-queue");
+    args.push_back("qmail-queue");  // with QCELL_CELL, as the broker starts it: the cell role
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -450,7 +451,9 @@ class DirectCell {
       ::close(0);
       ::close(1);
       ::close_range(6, ~0U, 0);
-      ::execv(argv[0], argv.data());
+      char cell_env[] = "QCELL_CELL=qmail-queue";
+      char* envp[] = {cell_env, nullptr};
+      ::execve(argv[0], argv.data(), envp);
       ::_exit(127);
     }
   }

@@ -10,7 +10,7 @@
 
 #include "core/queue_exit.h"
 #include "core/queue_layout.h"
-#include "qmail-queue-cell/received_line.h"
+#include "qmail-queue/received_line.h"
 
 namespace qcell::queue {
 namespace {

@@ -17,7 +17,7 @@
 #include "core/fd.h"
 #include "core/queue_exit.h"
 #include "core/queue_job.h"
-#include "qmail-queue-cell/queue_dirs.h"
+#include "qmail-queue/queue_dirs.h"
 
 namespace qcell::queue {
 

@@ -1,6 +1,6 @@
 // received_line.cc — qmail-queue's Received: line. Inputs are trusted
 // numbers from the broker; the output length is bounded.
-#include "qmail-queue-cell/received_line.h"
+#include "qmail-queue/received_line.h"
 
 #include <cstdio>
 

@@ -1,6 +1,6 @@
 // queue_dirs.cc — opens the queue's directories once, beneath the granted
 // queue descriptor (no symlinks, no '..').
-#include "qmail-queue-cell/queue_dirs.h"
+#include "qmail-queue/queue_dirs.h"
 
 namespace qcell::queue {
 

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstddef>
 
-#include "qmail-queue-cell/injection.h"
+#include "qmail-queue/injection.h"
 
 namespace qcell::queue {
 

@@ -1,7 +1,7 @@
 // injection.cc — one injection's files, in qmail-queue's order, and the
 // batched commit. Message and envelope bytes are hostile and only copied;
 // every size is checked against the limits before it is written.
-#include "qmail-queue-cell/injection.h"
+#include "qmail-queue/injection.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "qmail-queue-cell/received_line.h"
+#include "qmail-queue/received_line.h"
 
 namespace qcell::queue {
 

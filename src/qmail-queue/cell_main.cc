@@ -1,5 +1,5 @@
-// main.cc (qmail-queue-cell) — the long-lived qmail-queue cell. The broker
-// starts it under policy/qmail-queue.policy with: 2 the log, 3 the queue
+// cell_main.cc (qmail-queue) — the long-lived qmail-queue cell. The broker
+// starts bin/qmail-queue as it under policy/qmail-queue.policy with: 2 the log, 3 the queue
 // directory, 4 the job channel, 5 the control directory (read-only).
 // It checks its descriptors, reads control/databytes, opens the queue's
 // directories, and serves injections (queue_server.h) until the broker
@@ -14,7 +14,7 @@
 #include "core/control.h"
 #include "core/fd.h"
 #include "core/limits.h"
-#include "qmail-queue-cell/queue_server.h"
+#include "qmail-queue/queue_server.h"
 
 namespace {
 
@@ -29,7 +29,7 @@ int refuse_start(const std::string& text) {
 
 }  // namespace
 
-int main() {
+int run_queue_cell() {
   using namespace qcell;
   int wrong = -1;
   if (!holds_exactly({2, queue_fd, channel_fd, control_fd}, wrong)) {

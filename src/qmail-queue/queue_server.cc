@@ -1,7 +1,7 @@
 // queue_server.cc — the qmail-queue cell's poll loop. The job channel comes
 // from the broker (trusted, still decoded strictly); the pipes carry
 // hostile bytes, handled by Injection.
-#include "qmail-queue-cell/queue_server.h"
+#include "qmail-queue/queue_server.h"
 
 #include <errno.h>
 #include <poll.h>
