@@ -374,6 +374,69 @@ TEST(QueueCell, AKilledCellFailsItsInjectionsAndIsRestarted) {
   EXPECT_EQ(broker.inject("Subject: after\n\n", envelope_ok).code, 0) << broker.log();
 }
 
+// Runs a program from the build with `input` on its descriptor 0 and the
+// given environment; its exit code and standard output.
+std::pair<int, std::string> run_program(const std::vector<std::string>& args, const std::string& input,
+                                        const std::vector<std::string>& env, const std::string& scratch) {
+  std::string in_path = scratch + "/stdin", out_path = scratch + "/stdout";
+  std::ofstream(in_path, std::ios::binary) << input;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int in = ::open(in_path.c_str(), O_RDONLY);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    std::vector<char*> argv, envp;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out_path)};
+}
+
+// The end to end: qmail-inject and `sendmail -t` queue through the
+// broker and the cell, and `qcell queue list` lists both messages.
+TEST(QueueCell, QmailInjectAndSendmailQueueWhatQcellQueueLists) {
+  QueueBroker broker;
+  broker.start();
+  std::string bin = QCELL_BINARY_DIR "/bin/";
+  std::vector<std::string> env = {"QCELL_ROOT=" + broker.root(), "QMAILQUEUE=" + bin + "qmail-queue",
+                                  "QMAILUSER=alice", "QMAILHOST=queue.test", "PATH=/usr/bin:/bin"};
+  auto injected = run_program({bin + "qmail-inject", "bob@queue.test"}, "Subject: one\n\nfirst\n", env,
+                              broker.root() + "/scratch");
+  EXPECT_EQ(injected.first, 0) << injected.second << broker.log();
+  auto sent = run_program({bin + "sendmail", "-t", "-f", "list@queue.test"},
+                          "To: carol@queue.test\nBcc: dave@queue.test\nSubject: two\n\nsecond\n", env,
+                          broker.root() + "/scratch");
+  EXPECT_EQ(sent.first, 0) << sent.second << broker.log();
+  auto listed = run_program({bin + "qcell", "queue", "list", "--json", "--root", broker.root()}, "", env,
+                            broker.root() + "/scratch");
+  ASSERT_EQ(listed.first, 0) << listed.second;
+  std::istringstream lines(listed.second);
+  std::vector<std::string> messages;
+  for (std::string line; std::getline(lines, line);) messages.push_back(line);
+  ASSERT_EQ(messages.size(), 2u) << listed.second;
+  std::string all = listed.second;
+  EXPECT_NE(all.find("\"state\":\"todo\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"sender\":\"alice@queue.test\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"address\":\"bob@queue.test\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"sender\":\"list@queue.test\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"address\":\"carol@queue.test\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"address\":\"dave@queue.test\""), std::string::npos) << all;
+  // The Bcc: line itself is gone from the stored message.
+  for (const std::string& f : queue_files(broker.queue())) {
+    if (f.rfind("mess/", 0) == 0) {
+      EXPECT_EQ(slurp(broker.queue() + "/" + f).find("Bcc:"), std::string::npos) << f;
+    }
+  }
+}
+
 // Many injectors at once (16 processes): every message lands once, with its
 // own id, and every todo entry has its message.
 TEST(QueueCell, ConcurrentInjectionsAllLandOnce) {
