@@ -96,6 +96,10 @@ inline constexpr std::uint64_t queue_header_allowance = 64 * 1024;
 // two files). More wait in the broker's refusal as a temporary failure.
 inline constexpr std::size_t queue_jobs_in_flight = 64;
 
+// Local injectors (bin/qmail-queue) one uid other than root may have
+// connected at once, so that one user cannot take every injection slot.
+inline constexpr std::size_t queue_injectors_per_user = 16;
+
 // An injection whose writer sends nothing for this long is abandoned
 // (exit 52). Longer than qmail-smtpd's default 1200-second read timeout.
 inline constexpr std::uint64_t queue_job_idle_seconds = 3600;
@@ -165,6 +169,7 @@ inline constexpr LimitEntry table[] = {
     {"queue_record_file", queue_record_file, "bytes", "a queue file a tool reads"},
     {"queue_header_allowance", queue_header_allowance, "bytes", "headers added after databytes is checked"},
     {"queue_jobs_in_flight", queue_jobs_in_flight, "injections", "held at once by the queue cell"},
+    {"queue_injectors_per_user", queue_injectors_per_user, "injections", "one user cannot take every slot"},
     {"queue_job_idle_seconds", queue_job_idle_seconds, "seconds", "longer than timeoutsmtpd"},
     {"queue_job_lifetime_seconds", queue_job_lifetime_seconds, "seconds", "qmail-queue's alarm"},
     {"control_file", control_file, "bytes", "long lists belong in cdb"},
@@ -183,5 +188,6 @@ static_assert(message_size_default <= message_size_ceiling);
 static_assert(control_line < control_file);
 static_assert(queue_recipients * (envelope_address + 2) < queue_record_file);
 static_assert(queue_job_lifetime_seconds < 36 * 3600);  // qmail-send's cleanup age
+static_assert(queue_injectors_per_user < queue_jobs_in_flight);
 
 }  // namespace qcell::limits

@@ -474,10 +474,19 @@ void Broker::accept_injectors() {
     ucred peer{};
     socklen_t length = sizeof peer;
     if (::getsockopt(socket.get(), SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) continue;
-    if (clients_.size() >= max_inject_clients) {
-      emit(LogLine("inject-refused").add("uid", static_cast<std::int64_t>(peer.uid)).add("pid", peer.pid).add("reason", "busy"));
-      (void)send_reply(socket.get(), Refused{RefusalReason::busy, "too many injectors connected"},
-                       Clock::now() + milliseconds(10));
+    auto same_user = static_cast<std::size_t>(
+        std::count_if(clients_.begin(), clients_.end(), [&](const InjectClient& c) { return c.uid == peer.uid; }));
+    bool user_full = peer.uid != 0 && same_user >= limits::queue_injectors_per_user;
+    if (clients_.size() >= max_inject_clients || user_full) {
+      std::string why = user_full ? "uid " + std::to_string(peer.uid) + " has " +
+                                        std::to_string(limits::queue_injectors_per_user) + " injections open"
+                                  : std::string("too many injectors connected");
+      emit(LogLine("inject-refused")
+               .add("uid", static_cast<std::int64_t>(peer.uid))
+               .add("pid", peer.pid)
+               .add("reason", "busy")
+               .add("text", why));
+      (void)send_reply(socket.get(), Refused{RefusalReason::busy, why}, Clock::now() + milliseconds(10));
       continue;
     }
     clients_.push_back({next_client_++, std::move(socket), peer.uid, peer.pid, Clock::now() + inject_request_time, 0});

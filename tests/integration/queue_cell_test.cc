@@ -437,6 +437,47 @@ TEST(QueueCell, QmailInjectAndSendmailQueueWhatQcellQueueLists) {
   }
 }
 
+// One local user (here `nobody`) holds at most 16 injections open; the
+// 17th is refused at once with 71, and others can still inject.
+TEST(QueueCell, OneUserCannotTakeEveryInjectionSlot) {
+  QueueBroker broker;
+  broker.start();
+  const passwd* nobody = ::getpwnam("nobody");
+  ASSERT_NE(nobody, nullptr);
+  int held[2];
+  ASSERT_EQ(::pipe(held), 0);  // never written: each injection waits on its message
+  std::string envelope_path = broker.root() + "/scratch/envelope";
+  std::ofstream(envelope_path, std::ios::binary) << envelope_ok;
+  auto start_as_nobody = [&] {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int e = ::open(envelope_path.c_str(), O_RDONLY);
+      ::dup2(held[0], 0);
+      ::dup2(e, 1);
+      if (::setgid(nobody->pw_gid) != 0 || ::setuid(nobody->pw_uid) != 0) ::_exit(120);
+      std::string env_root = "QCELL_ROOT=" + broker.root();
+      char* envp[] = {env_root.data(), nullptr};
+      ::execle(QCELL_BINARY_DIR "/bin/qmail-queue", "qmail-queue", static_cast<char*>(nullptr), envp);
+      ::_exit(127);
+    }
+    return pid;
+  };
+  std::vector<pid_t> waiting;
+  for (int i = 0; i < 16; ++i) waiting.push_back(start_as_nobody());
+  ASSERT_FALSE(broker.wait_for("event=queue-job id=16 ").empty()) << broker.log();
+  pid_t extra = start_as_nobody();
+  int status = 0;
+  ::waitpid(extra, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 71) << status << broker.log();
+  EXPECT_NE(broker.log().find("event=inject-refused uid=" + std::to_string(nobody->pw_uid)), std::string::npos);
+  // Root is not limited, and the queue still takes its message.
+  EXPECT_EQ(broker.inject("Subject: root\n\n", envelope_ok).code, 0);
+  for (pid_t pid : waiting) ::kill(pid, SIGKILL);
+  for (pid_t pid : waiting) ::waitpid(pid, nullptr, 0);
+  ::close(held[0]);
+  ::close(held[1]);
+}
+
 // Many injectors at once (16 processes): every message lands once, with its
 // own id, and every todo entry has its message.
 TEST(QueueCell, ConcurrentInjectionsAllLandOnce) {
