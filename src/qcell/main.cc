@@ -15,6 +15,7 @@
 
 #include "core/control.h"
 #include "core/fd.h"
+#include "core/limits.h"
 #include "core/listen_spec.h"
 #include "qcell/check.h"
 #include "qcell/policies.h"
@@ -156,7 +157,15 @@ int start(const Paths& paths) {
       return qcell::exit_config_error;
     }
     bool per_request = serves && file.policy.lifetime == qcell::Lifetime::request;
-    (per_request ? on_request : long_lived).push_back(std::move(kind.value()));
+    if (per_request) {
+      on_request.push_back(std::move(kind.value()));
+      continue;
+    }
+    // The queue runs as several identical cells, so that their fsyncs
+    // overlap (docs/queue.md); every other long-lived kind runs once.
+    std::size_t instances = kind->serves == qcell::RequestKind::spawn_queue ? qcell::limits::queue_cells : 1;
+    for (std::size_t i = 1; i < instances; ++i) long_lived.push_back(kind.value());
+    long_lived.push_back(std::move(kind.value()));
   }
   // Cells started per connection or per request join namespaces made once
   // per kind; long-lived cells, started rarely, get fresh ones.

@@ -102,6 +102,7 @@ class Broker {
     std::uint64_t id = 0;
     pid_t cell = -1;          // the requesting cell, or -1
     std::uint64_t client = 0;  // the requesting injector (InjectClient::key), or 0
+    pid_t queue = -1;          // the queue cell holding it
   };
   struct InjectClient {
     std::uint64_t key = 0;
@@ -121,7 +122,11 @@ class Broker {
                    std::vector<UniqueFd>& descriptors);
   void handle_queue_done(Cell& queue);
   void answer_job(const PendingJob& job, const Reply& reply);
-  void fail_pending_jobs(std::string_view why);
+  void fail_pending_jobs(pid_t queue, std::string_view why);
+  std::size_t jobs_held_by(pid_t queue) const {
+    return static_cast<std::size_t>(
+        std::count_if(jobs_.begin(), jobs_.end(), [queue](const PendingJob& j) { return j.queue == queue; }));
+  }
   void accept_injectors();
   void handle_injector(InjectClient& client);
 
@@ -364,11 +369,15 @@ Cell* Broker::find_cell(pid_t pid) {
   return nullptr;
 }
 
+// The running queue cell holding the fewest injections: with several,
+// their fsyncs overlap and the filesystem commits them together.
 Cell* Broker::queue_cell() {
+  Cell* best = nullptr;
   for (Cell& cell : cells_) {
-    if (cell.pid > 0 && cell.requests && cell.kind->serves == RequestKind::spawn_queue) return &cell;
+    if (cell.pid <= 0 || !cell.requests || cell.kind->serves != RequestKind::spawn_queue) continue;
+    if (best == nullptr || jobs_held_by(cell.pid) < jobs_held_by(best->pid)) best = &cell;
   }
-  return nullptr;
+  return best;
 }
 
 QueueOrigin Broker::origin_of(uid_t uid) const {
@@ -386,9 +395,9 @@ void Broker::forward_job(int reply_socket, std::string_view who, pid_t cell, std
     refuse_on(reply_socket, who, pid, RefusalReason::internal, "the qmail-queue cell is not running", "spawn-queue");
     return;
   }
-  if (jobs_.size() >= limits::queue_jobs_in_flight) {
+  if (std::size_t held = jobs_held_by(queue->pid); held >= limits::queue_jobs_in_flight) {
     refuse_on(reply_socket, who, pid, RefusalReason::busy,
-              "the queue holds " + std::to_string(jobs_.size()) + " injections already", "spawn-queue");
+              "every queue cell holds " + std::to_string(held) + " injections already", "spawn-queue");
     return;
   }
   QueueJob job{next_id_++, static_cast<std::uint32_t>(uid), static_cast<std::uint32_t>(pid), origin_of(uid)};
@@ -402,11 +411,12 @@ void Broker::forward_job(int reply_socket, std::string_view who, pid_t cell, std
   }
   emit(LogLine("queue-job")
            .add("id", static_cast<std::int64_t>(job.id))
+           .add("queue_pid", queue->pid)
            .add("from", who)
            .add("uid", static_cast<std::int64_t>(uid))
            .add("pid", pid)
            .add("origin", queue_origin_name(job.origin)));
-  jobs_.push_back({job.id, cell, client});
+  jobs_.push_back({job.id, cell, client, queue->pid});
   (void)send_reply(reply_socket, Started{job.id}, Clock::now() + milliseconds(100));
 }
 
@@ -455,9 +465,12 @@ void Broker::handle_queue_done(Cell& queue) {
 
 // The queue cell ended: whatever it held is not queued, and each injector
 // hears qmail's "internal bug" (temporary: it retries).
-void Broker::fail_pending_jobs(std::string_view why) {
-  std::vector<PendingJob> pending = std::move(jobs_);
-  jobs_.clear();
+void Broker::fail_pending_jobs(pid_t queue, std::string_view why) {
+  std::vector<PendingJob> pending;
+  for (const PendingJob& job : jobs_) {
+    if (job.queue == queue) pending.push_back(job);
+  }
+  std::erase_if(jobs_, [queue](const PendingJob& j) { return j.queue == queue; });
   for (const PendingJob& job : pending) {
     emit(LogLine("queue-done")
              .add("id", static_cast<std::int64_t>(job.id))
@@ -679,7 +692,7 @@ void Broker::reap() {
     cell.pid = -1;
     cell.log.reset();
     cell.requests.reset();
-    if (cell.kind->serves == RequestKind::spawn_queue) fail_pending_jobs("the qmail-queue cell ended");
+    if (cell.kind->serves == RequestKind::spawn_queue) fail_pending_jobs(pid, "the qmail-queue cell ended");
     schedule_restart(cell);
   }
 }

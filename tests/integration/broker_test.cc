@@ -292,7 +292,8 @@ TEST(Broker, AnAllowedSpawnQueueIsServedByTheQueueCell) {
   std::string out = broker.wait_for("reply finished");
   EXPECT_NE(out.find("text=\"request sent\""), std::string::npos) << out;
   EXPECT_NE(out.find("event=cell-start cell=qmail-queue pid="), std::string::npos) << out;
-  EXPECT_NE(out.find("event=queue-job id=1 from=testcell-requester"), std::string::npos) << out;
+  EXPECT_NE(out.find("event=queue-job id=1 queue_pid="), std::string::npos) << out;
+  EXPECT_NE(out.find(" from=testcell-requester uid="), std::string::npos) << out;
   EXPECT_NE(out.find("origin=user"), std::string::npos) << out;
   EXPECT_NE(out.find("text=\"reply started id=1\""), std::string::npos) << out;
   EXPECT_NE(out.find("text=\"reply finished id=1 status=0\""), std::string::npos) << out;
