@@ -1,0 +1,46 @@
+// arguments.cc (fuzz) — the parsers of words a local user hands to the
+// queue's programs: qmail-inject's arguments, its QMAILINJECT letters and
+// argument addresses, sendmail's command line (words split at NUL bytes),
+// and queue message ids as the queue tools read them from file names. No
+// crash, no unbounded work; a message id that parses prints back the same.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/queue_layout.h"
+#include "qmail-inject/inject.h"
+#include "sendmail/translate.h"
+
+namespace {
+
+void require(bool condition) {
+  if (!condition) __builtin_trap();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size > 4096) return 0;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  // Words, as an argument vector would hold them.
+  std::vector<std::string> words;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    if (i == text.size() || text[i] == '\0') {
+      words.emplace_back(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  std::vector<const char*> argv;
+  for (const std::string& w : words) argv.push_back(w.c_str());
+  (void)qcell::inject::parse_arguments(argv);
+  (void)qcell::sendmail::parse_command_line("sendmail", argv);
+  (void)qcell::sendmail::parse_command_line("mailq", argv);
+  (void)qcell::inject::parse_inject_flags(text);
+  (void)qcell::inject::parse_argument_address(text, true);
+  (void)qcell::inject::parse_argument_address(text, false);
+  if (auto id = qcell::queue::parse_message_id(text)) require(std::to_string(*id) == text);
+  return 0;
+}
