@@ -1,7 +1,8 @@
 // arguments.cc (fuzz) — the parsers of words a local user hands to the
 // queue's programs: qmail-inject's arguments, its QMAILINJECT letters and
 // argument addresses, sendmail's command line (words split at NUL bytes),
-// and queue message ids as the queue tools read them from file names. No
+// and queue message ids as the queue tools read them from file names
+// (parse_canonical_decimal, also with a small maximum). No
 // crash, no unbounded work; a message id that parses prints back the same.
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/decimal.h"
 #include "core/queue_layout.h"
 #include "qmail-inject/inject.h"
 #include "sendmail/translate.h"
@@ -42,5 +44,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)qcell::inject::parse_argument_address(text, true);
   (void)qcell::inject::parse_argument_address(text, false);
   if (auto id = qcell::queue::parse_message_id(text)) require(std::to_string(*id) == text);
+  if (auto small = qcell::parse_canonical_decimal(text, 255)) require(*small <= 255 && std::to_string(*small) == text);
   return 0;
 }

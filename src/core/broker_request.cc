@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "core/decimal.h"
 #include "core/netstring.h"
 #include "core/size_math.h"
 
@@ -268,19 +269,6 @@ bool valid_refusal_text(std::string_view text) noexcept {
   return true;
 }
 
-// A decimal number without sign, spaces or leading zeros ("0" itself is fine).
-std::optional<std::uint64_t> parse_canonical_number(std::string_view text) noexcept {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  if (text.front() == '0' && text.size() > 1) return std::nullopt;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 constexpr std::string_view signal_prefix = "signal:";
 
 std::optional<ExitStatus> parse_exit_status(std::string_view text) noexcept {
@@ -289,7 +277,7 @@ std::optional<ExitStatus> parse_exit_status(std::string_view text) noexcept {
     signalled = true;
     text.remove_prefix(signal_prefix.size());
   }
-  auto number = parse_canonical_number(text);
+  auto number = parse_canonical_decimal(text);
   if (!number) return std::nullopt;
   if (signalled ? (*number < 1 || *number > bounds::max_signal) : *number > 255) return std::nullopt;
   return ExitStatus{signalled, static_cast<std::uint8_t>(*number)};
@@ -602,7 +590,7 @@ Result<Reply, RequestError> decode_reply(std::span<const std::byte> frame) {
   Reply reply;
   switch (*kind) {
     case ReplyKind::started: {
-      auto id = parse_canonical_number(fields.at(1));
+      auto id = parse_canonical_decimal(fields.at(1));
       if (!id) return fail(RequestError::bad_cell_id);
       reply.emplace<Started>(Started{*id});
       break;
@@ -615,7 +603,7 @@ Result<Reply, RequestError> decode_reply(std::span<const std::byte> frame) {
       break;
     }
     case ReplyKind::finished: {
-      auto id = parse_canonical_number(fields.at(1));
+      auto id = parse_canonical_decimal(fields.at(1));
       if (!id) return fail(RequestError::bad_cell_id);
       auto status = parse_exit_status(fields.at(2));
       if (!status) return fail(RequestError::bad_exit_status);

@@ -5,6 +5,7 @@
 #include <array>
 #include <string>
 
+#include "core/decimal.h"
 #include "core/netstring.h"
 
 namespace qcell {
@@ -34,18 +35,6 @@ Result<std::size_t, QueueJobError> split(std::span<const std::byte> frame, Field
     rest = rest.subspan(field->consumed);
   }
   return count;
-}
-
-Result<std::uint64_t, QueueJobError> decimal(std::string_view text, std::uint64_t max) noexcept {
-  if (text.empty() || text.size() > 20 || (text[0] == '0' && text.size() > 1)) return fail(QueueJobError::bad_number);
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return fail(QueueJobError::bad_number);
-    auto digit = static_cast<std::uint64_t>(c - '0');
-    if (value > (max - digit) / 10) return fail(QueueJobError::bad_number);
-    value = value * 10 + digit;
-  }
-  return value;
 }
 
 Status<QueueJobError> encode(std::initializer_list<std::string_view> fields, ByteBuffer& out) {
@@ -83,9 +72,9 @@ Result<QueueJob, QueueJobError> decode_queue_job(std::span<const std::byte> fram
   if (!count) return fail(count.error());
   if (*count == 0 || fields[0] != "queue-job") return fail(QueueJobError::wrong_kind);
   if (*count != 5) return fail(QueueJobError::wrong_field_count);
-  auto id = decimal(fields[1], UINT64_MAX);
-  auto uid = decimal(fields[2], UINT32_MAX);
-  auto pid = decimal(fields[3], UINT32_MAX);
+  auto id = parse_canonical_decimal(fields[1]);
+  auto uid = parse_canonical_decimal(fields[2], UINT32_MAX);
+  auto pid = parse_canonical_decimal(fields[3], UINT32_MAX);
   if (!id || !uid || !pid || *id == 0) return fail(QueueJobError::bad_number);
   for (std::size_t i = 0; i < std::size(origin_names); ++i) {
     if (fields[4] == origin_names[i]) {
@@ -110,8 +99,8 @@ Result<QueueDone, QueueJobError> decode_queue_done(std::span<const std::byte> fr
   if (!count) return fail(count.error());
   if (*count == 0 || fields[0] != "queue-done") return fail(QueueJobError::wrong_kind);
   if (*count != 3) return fail(QueueJobError::wrong_field_count);
-  auto id = decimal(fields[1], UINT64_MAX);
-  auto code = decimal(fields[2], 255);
+  auto id = parse_canonical_decimal(fields[1]);
+  auto code = parse_canonical_decimal(fields[2], 255);
   if (!id || !code || *id == 0) return fail(QueueJobError::bad_number);
   return QueueDone{*id, static_cast<std::uint8_t>(*code)};
 }

@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "core/decimal.h"
+
 namespace qcell::queue {
 
 namespace {
@@ -81,16 +83,7 @@ SplitDirPath::SplitDirPath(Dir dir, std::uint64_t id) noexcept {
 }
 
 std::optional<std::uint64_t> parse_message_id(std::string_view name) noexcept {
-  if (name.empty() || name.size() > 20) return std::nullopt;
-  if (name[0] == '0' && name.size() > 1) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : name) {
-    if (c < '0' || c > '9') return std::nullopt;
-    auto digit = static_cast<std::uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
+  return parse_canonical_decimal(name);
 }
 
 }  // namespace qcell::queue

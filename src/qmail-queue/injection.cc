@@ -34,8 +34,6 @@ void remove_name(const DirFd& dir, const char* name) noexcept {
   }
 }
 
-Exit write_error_code() noexcept { return Exit::write_error; }
-
 }  // namespace
 
 Injection::Injection(const QueueJob& job, UniqueFd message, UniqueFd envelope, const InjectionLimits& limits)
@@ -83,7 +81,7 @@ void Injection::begin(const QueueDirs& dirs, std::time_t now) {
   }
   // 3. The Received: line, then the message as it arrives.
   std::string received = received_line(job_, now);
-  if (!write_full(mess_.get(), received)) return abandon(dirs, write_error_code());
+  if (!write_full(mess_.get(), received)) return abandon(dirs, Exit::write_error);
 }
 
 int Injection::input() const noexcept {
@@ -113,7 +111,7 @@ void Injection::read_some(const QueueDirs& dirs, std::span<std::byte> buffer) {
     if (got > limits_.message_bytes - bytes_) return abandon(dirs, Exit::message_too_big);
     bytes_ += got;
     if (!write_full(mess_.get(), std::span<const std::byte>(buffer.data(), got))) {
-      return abandon(dirs, write_error_code());
+      return abandon(dirs, Exit::write_error);
     }
     return;
   }
@@ -134,7 +132,7 @@ void Injection::message_ended(const QueueDirs& dirs) {
   char head[40];
   int n = std::snprintf(head, sizeof head, "u%u%cp%u%c", job_.uid, '\0', job_.pid, '\0');
   if (n <= 0 || !write_full(intd_.get(), std::string_view(head, static_cast<std::size_t>(n)))) {
-    return abandon(dirs, write_error_code());
+    return abandon(dirs, Exit::write_error);
   }
   phase_ = Phase::envelope;
 }
@@ -144,7 +142,7 @@ void Injection::envelope_bytes(const QueueDirs& dirs, std::span<const std::byte>
   if (!used) return abandon(dirs, exit_for(used.error()));
   // The final NUL ends the envelope; qmail's todo file does not hold it.
   std::size_t keep = scanner_.complete() ? *used - 1 : *used;
-  if (keep > 0 && !write_full(intd_.get(), bytes.first(keep))) return abandon(dirs, write_error_code());
+  if (keep > 0 && !write_full(intd_.get(), bytes.first(keep))) return abandon(dirs, Exit::write_error);
   if (scanner_.complete()) {
     envelope_in_.reset();  // bytes after the final NUL are not read (qmail-queue stops there too)
     phase_ = Phase::ready;
