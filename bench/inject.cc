@@ -1,7 +1,7 @@
 // inject.cc — messages per second into the queue, against the ceiling of
 // the same disk. Run by hand as root (bench/README.md), never as a test:
 //
-//   build/bin/bench_inject [MESSAGES] [CONCURRENCY] [DIRECTORY]
+//   build/bin/bench_inject [MESSAGES] [CONCURRENCY] [DIRECTORY] [QUEUESYNC]
 //
 // It measures, each with MESSAGES messages of 5 KiB and CONCURRENCY at once:
 //   ceiling   create, write, fsync, rename, fsync directory (the disk's cost
@@ -11,8 +11,10 @@
 //   cell      `qcell start` with the shipped policy, CONCURRENCY processes
 //             injecting over ROOT/run/qmail-queue.sock as bin/qmail-queue does
 //             (without the front end's own process creation);
-// and prints messages per second, fsyncs per message (from the queue cell's
-// `commit messages=N fsyncs=N` lines), and each rate as a share of the ceiling.
+// QUEUESYNC (syncfs, the default, or fsync) goes into both queues'
+// control/queuesync. It prints messages per second, syncs per message
+// (from the queue cell's `commit messages=N syncs=N` lines), and each rate
+// as a share of the ceiling.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -44,6 +46,7 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 const std::string message = "Subject: bench\n\n" + std::string(5 * 1024 - 16, 'x');
+std::string queuesync = "syncfs";  // argv[4]
 const std::string envelope = std::string("Fbench@example.org\0Trcpt@example.org\0\0", 39);
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
@@ -55,15 +58,15 @@ std::string slurp(const std::string& path) {
   return text.str();
 }
 
-// Sum of N and M over "commit messages=N fsyncs=M" in a log.
+// Sum of N and M over "commit messages=N syncs=M" in a log.
 std::pair<long, long> commit_totals(const std::string& log) {
-  long messages = 0, fsyncs = 0;
+  long messages = 0, syncs = 0;
   for (std::size_t at = log.find("commit messages="); at != std::string::npos; at = log.find("commit messages=", at + 1)) {
     messages += std::atol(log.c_str() + at + 16);
-    std::size_t f = log.find("fsyncs=", at);
-    if (f != std::string::npos) fsyncs += std::atol(log.c_str() + f + 7);
+    std::size_t f = log.find("syncs=", at);
+    if (f != std::string::npos) syncs += std::atol(log.c_str() + f + 6);
   }
-  return {messages, fsyncs};
+  return {messages, syncs};
 }
 
 // Runs `work(worker, count)` in `workers` processes, splitting `total`.
@@ -105,9 +108,10 @@ double ceiling(const std::string& dir, int total, int workers) {
 }
 
 // The cell program with this process as its broker: `window` jobs in flight.
-double direct(const std::string& root, int total, int window, long& fsyncs) {
+double direct(const std::string& root, int total, int window, long& syncs) {
   ::mkdir((root + "/control").c_str(), 0755);
   std::ofstream(root + "/control/me") << "bench.test\n";
+  std::ofstream(root + "/control/queuesync") << queuesync << "\n";
   make_queue(root + "/queue");
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return 0;
@@ -162,7 +166,7 @@ double direct(const std::string& root, int total, int window, long& fsyncs) {
   double rate = total / seconds_since(start);
   channel.reset();
   ::waitpid(pid, nullptr, 0);
-  fsyncs = commit_totals(slurp(log)).second;
+  syncs = commit_totals(slurp(log)).second;
   return ok ? rate : 0;
 }
 
@@ -191,11 +195,12 @@ bool inject_over_socket(const std::string& socket_path) {
   return finished != nullptr && finished->status.number == 0;
 }
 
-double in_cell(const std::string& root, int total, int workers, long& fsyncs) {
+double in_cell(const std::string& root, int total, int workers, long& syncs) {
   ::mkdir((root + "/control").c_str(), 0755);
   ::mkdir((root + "/policy").c_str(), 0755);
   std::ofstream(root + "/control/me") << "bench.test\n";
   std::ofstream(root + "/control/rcpthosts") << "bench.test\n";
+  std::ofstream(root + "/control/queuesync") << queuesync << "\n";
   std::ofstream(root + "/policy/qmail-queue.policy") << slurp(QCELL_SOURCE_DIR "/policy/qmail-queue.policy");
   make_queue(root + "/queue");
   std::string log = root + "/broker.log";
@@ -223,7 +228,7 @@ double in_cell(const std::string& root, int total, int workers, long& fsyncs) {
   double rate = total / seconds_since(start);
   ::kill(broker, SIGTERM);
   ::waitpid(broker, nullptr, 0);
-  fsyncs = commit_totals(slurp(log)).second;
+  syncs = commit_totals(slurp(log)).second;
   return ok ? rate : 0;
 }
 
@@ -238,21 +243,23 @@ int main(int argc, char** argv) {
   int total = argc > 1 ? std::atoi(argv[1]) : 2000;
   int concurrency = argc > 2 ? std::atoi(argv[2]) : 1;
   std::string base = argc > 3 ? argv[3] : "/var/tmp";
+  if (argc > 4) queuesync = argv[4];
   std::string dir = base + "/qcell-bench-inject-XXXXXX";
   if (::mkdtemp(dir.data()) == nullptr || ::chmod(dir.c_str(), 0755) != 0) return 111;
-  std::printf("%d messages of %zu bytes, %d at once, in %s\n", total, message.size(), concurrency, dir.c_str());
+  std::printf("%d messages of %zu bytes, %d at once, in %s, queuesync %s\n", total, message.size(), concurrency,
+              dir.c_str(), queuesync.c_str());
   double disk = ceiling(dir + "/ceiling", total, concurrency);
-  std::printf("ceiling (create, write, fsync, rename, fsync dir): %8.0f/s  2 fsyncs/message\n", disk);
+  std::printf("ceiling (create, write, fsync, rename, fsync dir): %8.0f/s  2 syncs/message\n", disk);
   ::mkdir((dir + "/direct").c_str(), 0755);
-  long direct_fsyncs = 0;
-  double plain = direct(dir + "/direct", total, concurrency, direct_fsyncs);
-  std::printf("the qmail-queue cell without walls:                  %8.0f/s  %.2f fsyncs/message  %.0f%% of ceiling\n",
-              plain, static_cast<double>(direct_fsyncs) / total, 100 * plain / disk);
+  long direct_syncs = 0;
+  double plain = direct(dir + "/direct", total, concurrency, direct_syncs);
+  std::printf("the qmail-queue cell without walls:                  %8.0f/s  %.2f syncs/message  %.0f%% of ceiling\n",
+              plain, static_cast<double>(direct_syncs) / total, 100 * plain / disk);
   ::mkdir((dir + "/cell").c_str(), 0755);
-  long cell_fsyncs = 0;
-  double walled = in_cell(dir + "/cell", total, concurrency, cell_fsyncs);
-  std::printf("qmail-queue in its cell, through the broker:         %8.0f/s  %.2f fsyncs/message  %.0f%% of ceiling\n",
-              walled, static_cast<double>(cell_fsyncs) / total, 100 * walled / disk);
+  long cell_syncs = 0;
+  double walled = in_cell(dir + "/cell", total, concurrency, cell_syncs);
+  std::printf("qmail-queue in its cell, through the broker:         %8.0f/s  %.2f syncs/message  %.0f%% of ceiling\n",
+              walled, static_cast<double>(cell_syncs) / total, 100 * walled / disk);
   if (std::system(("rm -rf '" + dir + "'").c_str()) != 0) return 111;
   return plain > 0 && walled > 0 ? 0 : 111;
 }

@@ -92,13 +92,15 @@ inline constexpr std::size_t queue_record_file = 16 * 1024 * 1024;
 // header fields that programs between the client and the queue add.
 inline constexpr std::uint64_t queue_header_allowance = 64 * 1024;
 
-// Injections the qmail-queue cell holds at once (each holds two pipes and
-// two files). More wait in the broker's refusal as a temporary failure.
+// Injections one qmail-queue cell holds at once (each holds two pipes and
+// two files). Past that in every cell, the broker refuses as busy (a
+// temporary failure).
 inline constexpr std::size_t queue_jobs_in_flight = 64;
 
-// qmail-queue cells the broker runs side by side. One cell commits its
-// batches one after another; two let two fsyncs overlap, which the
-// filesystem's journal commits together (measured: bench/inject).
+// qmail-queue cells the broker runs side by side. Each injection goes to
+// the busiest cell below queue_jobs_in_flight, so that one cell's batches
+// (and group commits) are as large as the load allows; the second takes
+// over when the first is full or is being restarted (measured: bench/inject).
 inline constexpr std::size_t queue_cells = 2;
 
 // Local injectors (bin/qmail-queue) one uid other than root may have
@@ -173,8 +175,8 @@ inline constexpr LimitEntry table[] = {
     {"queue_recipients", queue_recipients, "recipients", "qmail-queue exit 13 past it"},
     {"queue_record_file", queue_record_file, "bytes", "a queue file a tool reads"},
     {"queue_header_allowance", queue_header_allowance, "bytes", "headers added after databytes is checked"},
-    {"queue_jobs_in_flight", queue_jobs_in_flight, "injections", "held at once by the queue cell"},
-    {"queue_cells", queue_cells, "cells", "their fsyncs overlap"},
+    {"queue_jobs_in_flight", queue_jobs_in_flight, "injections", "held at once by each queue cell"},
+    {"queue_cells", queue_cells, "cells", "the second takes over when one is full or restarting"},
     {"queue_injectors_per_user", queue_injectors_per_user, "injections", "one user cannot take every slot"},
     {"queue_job_idle_seconds", queue_job_idle_seconds, "seconds", "longer than timeoutsmtpd"},
     {"queue_job_lifetime_seconds", queue_job_lifetime_seconds, "seconds", "qmail-queue's alarm"},

@@ -369,13 +369,22 @@ Cell* Broker::find_cell(pid_t pid) {
   return nullptr;
 }
 
-// The running queue cell holding the fewest injections: with several,
-// their fsyncs overlap and the filesystem commits them together.
+// The running queue cell that takes the next injection: the busiest one
+// still below queue_jobs_in_flight. Packing injections into one cell makes
+// its batches, and so its group commits, as large as they can be; the next
+// cell takes over when the first is full or has died. Null when every
+// running cell is full (or none runs).
 Cell* Broker::queue_cell() {
   Cell* best = nullptr;
+  std::size_t best_held = 0;
   for (Cell& cell : cells_) {
     if (cell.pid <= 0 || !cell.requests || cell.kind->serves != RequestKind::spawn_queue) continue;
-    if (best == nullptr || jobs_held_by(cell.pid) < jobs_held_by(best->pid)) best = &cell;
+    std::size_t held = jobs_held_by(cell.pid);
+    if (held >= limits::queue_jobs_in_flight) continue;
+    if (best == nullptr || held > best_held) {
+      best = &cell;
+      best_held = held;
+    }
   }
   return best;
 }
@@ -392,12 +401,16 @@ void Broker::forward_job(int reply_socket, std::string_view who, pid_t cell, std
                          pid_t pid, std::vector<UniqueFd>& descriptors) {
   Cell* queue = queue_cell();
   if (queue == nullptr) {
-    refuse_on(reply_socket, who, pid, RefusalReason::internal, "the qmail-queue cell is not running", "spawn-queue");
-    return;
-  }
-  if (std::size_t held = jobs_held_by(queue->pid); held >= limits::queue_jobs_in_flight) {
-    refuse_on(reply_socket, who, pid, RefusalReason::busy,
-              "every queue cell holds " + std::to_string(held) + " injections already", "spawn-queue");
+    bool running = std::any_of(cells_.begin(), cells_.end(), [](const Cell& c) {
+      return c.pid > 0 && c.requests && c.kind->serves == RequestKind::spawn_queue;
+    });
+    if (running) {
+      refuse_on(reply_socket, who, pid, RefusalReason::busy,
+                "every queue cell holds " + std::to_string(limits::queue_jobs_in_flight) + " injections already",
+                "spawn-queue");
+    } else {
+      refuse_on(reply_socket, who, pid, RefusalReason::internal, "the qmail-queue cell is not running", "spawn-queue");
+    }
     return;
   }
   QueueJob job{next_id_++, static_cast<std::uint32_t>(uid), static_cast<std::uint32_t>(pid), origin_of(uid)};

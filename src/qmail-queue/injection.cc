@@ -171,10 +171,28 @@ void Injection::finish(Exit code) noexcept {
   phase_ = Phase::done;
 }
 
-CommitCount commit_batch(const QueueDirs& dirs, std::span<Injection*> ready) {
-  CommitCount count;
+std::optional<SyncMode> parse_sync_mode(std::string_view value) noexcept {
+  if (value.empty() || value == "syncfs") return SyncMode::filesystem;
+  if (value == "fsync") return SyncMode::files;
+  return std::nullopt;
+}
+
+std::string_view sync_mode_name(SyncMode mode) noexcept { return mode == SyncMode::files ? "fsync" : "syncfs"; }
+
+namespace {
+
+// Abandons every ready injection for which `hit` holds.
+template <class Predicate>
+void abandon_ready(const QueueDirs& dirs, std::span<Injection*> ready, Predicate hit) {
+  for (Injection* in : ready) {
+    if (in->phase() == Injection::Phase::ready && hit(*in)) in->abandon(dirs, Exit::write_error);
+  }
+}
+
+// Steps 5 and 6 with fsync: each file, then each mess/ subdirectory used.
+void sync_files(const QueueDirs& dirs, std::span<Injection*> ready, CommitCount& count) {
   auto sync = [&count](int fd) {
-    ++count.fsyncs;
+    ++count.syncs;
     return ::fsync(fd) == 0;
   };
   // 5. Contents first: each message and envelope file on disk. Writeback of
@@ -194,17 +212,33 @@ CommitCount commit_batch(const QueueDirs& dirs, std::span<Injection*> ready) {
   for (Injection* in : ready) {
     if (in->phase() != Injection::Phase::ready) continue;
     std::uint64_t sub = split_of(in->id());
-    if (!synced[sub]) {
-      if (!sync(dirs.mess[sub].get())) {
-        for (Injection* other : ready) {
-          if (other->phase() == Injection::Phase::ready && split_of(other->id()) == sub) {
-            other->abandon(dirs, Exit::write_error);
-          }
-        }
-        continue;
-      }
-      synced[sub] = true;
+    if (synced[sub]) continue;
+    if (!sync(dirs.mess[sub].get())) {
+      abandon_ready(dirs, ready, [sub](const Injection& other) { return split_of(other.id()) == sub; });
+      continue;
     }
+    synced[sub] = true;
+  }
+}
+
+// Steps 5 and 6 with syncfs: every dirty file and directory of the
+// filesystem, the batch's among them, is written and flushed at once. A
+// failure (a writeback error since the last call included) fails the batch.
+void sync_filesystems(const QueueDirs& dirs, std::span<Injection*> ready, CommitCount& count) {
+  for (int fd : dirs.filesystems) {
+    ++count.syncs;
+    if (::syncfs(fd) != 0) return abandon_ready(dirs, ready, [](const Injection&) { return true; });
+  }
+}
+
+}  // namespace
+
+CommitCount commit_batch(const QueueDirs& dirs, std::span<Injection*> ready, SyncMode mode) {
+  CommitCount count;
+  if (mode == SyncMode::files) {
+    sync_files(dirs, ready, count);
+  } else {
+    sync_filesystems(dirs, ready, count);
   }
   // 7. intd/<id> becomes todo/<id>: the message is queued once this name is on disk.
   std::vector<Injection*> linked;
@@ -218,7 +252,8 @@ CommitCount commit_batch(const QueueDirs& dirs, std::span<Injection*> ready) {
     linked.push_back(in);
   }
   if (linked.empty()) return count;
-  if (!sync(dirs.todo.get())) {
+  ++count.syncs;
+  if (::fsync(dirs.todo.get()) != 0) {
     // Not known to be durable, so not acknowledged: take the names back.
     for (Injection* in : linked) {
       IdName name(in->id());

@@ -10,8 +10,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "core/envelope.h"
 #include "core/fd.h"
@@ -81,18 +83,30 @@ class Injection {
   std::chrono::steady_clock::time_point last_activity_;
 };
 
+// How a batch's files and mess/ names are made durable before they are
+// linked into todo/ (control/queuesync, docs/queue.md):
+//   filesystem  one syncfs(2) per filesystem holding mess/ and intd/ (one,
+//               normally): two flushes per batch however large it is;
+//   files       fsync(2) of each message, each envelope and each mess/
+//               subdirectory used: portable, and untouched by other
+//               writers on a filesystem the queue shares.
+enum class SyncMode : std::uint8_t { filesystem, files };
+
+// control/queuesync's value: "syncfs" (also an empty file) or "fsync".
+std::optional<SyncMode> parse_sync_mode(std::string_view value) noexcept;
+std::string_view sync_mode_name(SyncMode mode) noexcept;  // "syncfs" or "fsync"
+
 // Makes every ready injection durable and visible to qmail-send, with as
-// few syncs as the batch allows: each message and envelope file is
-// fsynced, each mess/ subdirectory used once, then intd/<id> is linked to
-// todo/<id> and todo/ is fsynced once for the whole batch. Each injection
-// ends with 0 only when all of that succeeded for it; an injection that
-// fails is removed (todo/ link included), so no exit code but 0 leaves a
-// message in todo/.
+// few syncs as the batch allows: the contents and the mess/ names by
+// `mode`, then intd/<id> is linked to todo/<id> and todo/ is fsynced once
+// for the whole batch. Each injection ends with 0 only when all of that
+// succeeded for it; an injection that fails is removed (todo/ link
+// included), so no exit code but 0 leaves a message in todo/.
 struct CommitCount {
   std::size_t queued = 0;
-  std::size_t fsyncs = 0;  // fsync(2) calls the batch made
+  std::size_t syncs = 0;  // fsync(2) and syncfs(2) calls the batch made
 };
-CommitCount commit_batch(const QueueDirs& dirs, std::span<Injection*> ready);
+CommitCount commit_batch(const QueueDirs& dirs, std::span<Injection*> ready, SyncMode mode);
 
 // Wakes qmail-send: one byte into lock/trigger if anyone listens.
 void pull_trigger(const QueueDirs& dirs) noexcept;

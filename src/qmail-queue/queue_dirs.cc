@@ -2,6 +2,11 @@
 // queue descriptor (no symlinks, no '..').
 #include "qmail-queue/queue_dirs.h"
 
+#include <errno.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
 namespace qcell::queue {
 
 Result<QueueDirs, std::pair<std::string, int>> QueueDirs::open(DirFd queue) {
@@ -25,6 +30,22 @@ Result<QueueDirs, std::pair<std::string, int>> QueueDirs::open(DirFd queue) {
     SplitDirPath path(Dir::mess, i);
     if (int error = beneath(path.view(), dirs.mess[i])) {
       return fail(std::pair<std::string, int>(std::string(path.view()), error));
+    }
+  }
+  std::vector<dev_t> devices;
+  auto note_filesystem = [&](const DirFd& dir) -> int {
+    struct stat st {};
+    if (::fstat(dir.get(), &st) != 0) return errno;
+    if (std::find(devices.begin(), devices.end(), st.st_dev) == devices.end()) {
+      devices.push_back(st.st_dev);
+      dirs.filesystems.push_back(dir.get());
+    }
+    return 0;
+  };
+  if (int error = note_filesystem(dirs.intd)) return fail(std::pair<std::string, int>("intd", error));
+  for (std::uint64_t i = 0; i < split; ++i) {
+    if (int error = note_filesystem(dirs.mess[i])) {
+      return fail(std::pair<std::string, int>(std::string(SplitDirPath(Dir::mess, i).view()), error));
     }
   }
   dirs.queue = std::move(queue);

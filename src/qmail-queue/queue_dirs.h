@@ -6,6 +6,7 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "core/fd.h"
 #include "core/queue_layout.h"
@@ -20,6 +21,10 @@ struct QueueDirs {
   DirFd todo;
   DirFd lock;
   std::array<DirFd, split> mess;  // mess/0 .. mess/22
+  // One descriptor (borrowed from the above) per filesystem that holds
+  // intd/ or a mess/ subdirectory: what SyncMode::filesystem syncs. One
+  // entry unless an administrator mounted part of the queue elsewhere.
+  std::vector<int> filesystems;
 
   // Opens every directory beneath `queue`; on failure, the path that failed
   // and its errno, for the cell's start-up log line.

@@ -170,8 +170,8 @@ int Server::run() {
       if (in.phase() == Injection::Phase::ready) batch.push_back(&in);
     }
     if (!batch.empty()) {
-      CommitCount count = commit_batch(dirs_, batch);
-      cell_log("commit messages=" + std::to_string(count.queued) + " fsyncs=" + std::to_string(count.fsyncs));
+      CommitCount count = commit_batch(dirs_, batch, limits_.sync);
+      cell_log("commit messages=" + std::to_string(count.queued) + " syncs=" + std::to_string(count.syncs));
       if (count.queued > 0) pull_trigger(dirs_);
     }
     // Answers, and the finished injections leave.

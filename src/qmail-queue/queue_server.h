@@ -16,6 +16,7 @@ struct ServerLimits {
   std::size_t jobs = 0;                 // injections held at once
   std::chrono::seconds idle{0};         // no byte for this long: exit 52
   std::chrono::seconds lifetime{0};     // injection older than this: exit 52
+  SyncMode sync = SyncMode::filesystem;  // control/queuesync (not a limit, but the server's one setting)
 };
 
 // Serves until the broker closes the channel, then abandons whatever is

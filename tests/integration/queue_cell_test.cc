@@ -157,7 +157,17 @@ class QueueBroker {
     stop();
     remove_tree(root_);
   }
+  // Writes control/NAME before the broker starts.
+  void control(const std::string& name, const std::string& value) const {
+    std::ofstream(root_ + "/control/" + name) << value << "\n";
+  }
+  // Starts `qcell start` and waits until a queue cell serves.
   void start() {
+    launch();
+    ASSERT_FALSE(wait_for("text=\"ready max_bytes=").empty()) << log();
+  }
+  // Starts `qcell start` only.
+  void launch() {
     pid_ = ::fork();
     if (pid_ == 0) {
       int log = ::open((root_ + "/broker.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
@@ -168,7 +178,6 @@ class QueueBroker {
               "--bin-dir", QCELL_BINARY_DIR "/bin", static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    ASSERT_FALSE(wait_for("text=\"ready max_bytes=").empty()) << log();
   }
   void stop() {
     if (pid_ <= 0) return;
@@ -245,7 +254,31 @@ TEST(QueueCell, InjectionLandsInTodo) {
   std::string log = broker.log();
   EXPECT_NE(log.find("event=queue-job id="), std::string::npos) << log;
   EXPECT_NE(log.find("text=\"queued=yes job="), std::string::npos) << log;
-  EXPECT_NE(log.find("text=\"commit messages=1 fsyncs=4\""), std::string::npos) << log;
+  // The default commit: one syncfs for the files and mess/ names, one fsync of todo/.
+  EXPECT_NE(log.find("text=\"ready max_bytes=33619968 max_jobs=64 sync=syncfs filesystems=1\""), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("text=\"commit messages=1 syncs=2\""), std::string::npos) << log;
+}
+
+// control/queuesync: fsync syncs each file and directory instead (the
+// message, the envelope, its mess/ subdirectory, todo/); a value that is
+// neither keeps the cell from starting, with a line that names the file.
+TEST(QueueCell, QueuesyncFsyncSyncsEachFileAndAnUnknownValueIsRefused) {
+  {
+    QueueBroker broker;
+    broker.control("queuesync", "fsync");
+    broker.start();
+    EXPECT_NE(broker.log().find(" sync=fsync filesystems=1\""), std::string::npos) << broker.log();
+    ASSERT_EQ(broker.inject("Subject: fsync\n\n", envelope_ok).code, 0) << broker.log();
+    EXPECT_FALSE(broker.wait_for("text=\"commit messages=1 syncs=4\"").empty()) << broker.log();
+    EXPECT_EQ(count_prefix(queue_files(broker.queue()), "todo/"), 1u);
+  }
+  QueueBroker broker;
+  broker.control("queuesync", "sometimes");
+  broker.launch();
+  std::string log = broker.wait_for("start-failed error=\\\"control/queuesync: not syncfs or fsync\\\"");
+  EXPECT_FALSE(log.empty()) << broker.log();
+  EXPECT_EQ(log.find("ready max_bytes="), std::string::npos) << log;
 }
 
 TEST(QueueCell, MalformedEnvelopesGetTheirExitCodeAndLeaveNothing) {
@@ -489,6 +522,72 @@ TEST(QueueCell, OneUserCannotTakeEveryInjectionSlot) {
   ::close(held[1]);
 }
 
+// queue_jobs_in_flight (64) per cell, queue_cells (2) cells: the broker
+// fills one cell first (larger batches), the second takes the 65th to the
+// 128th, and the 129th is refused as busy (exit 71) while every cell is
+// full. Released, all 128 are queued.
+TEST(QueueCell, InjectionsFillOneCellThenTheNextThenAreRefusedBusy) {
+  QueueBroker broker;
+  broker.start();
+  ASSERT_FALSE(broker.wait_for("ready max_bytes=", 10s).empty());
+  int held[2];
+  ASSERT_EQ(::pipe(held), 0);  // each front end reads its message from here: nothing until it is closed
+  std::string envelope_path = broker.root() + "/scratch/envelope";
+  std::ofstream(envelope_path, std::ios::binary) << envelope_ok;
+  auto start_front_end = [&] {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int e = ::open(envelope_path.c_str(), O_RDONLY);
+      ::dup2(held[0], 0);
+      ::dup2(e, 1);
+      ::close(held[1]);
+      std::string env_root = "QCELL_ROOT=" + broker.root();
+      char* envp[] = {env_root.data(), nullptr};
+      ::execle(QCELL_BINARY_DIR "/bin/qmail-queue", "qmail-queue", static_cast<char*>(nullptr), envp);
+      ::_exit(127);
+    }
+    return pid;
+  };
+  constexpr int per_cell = 64, cells = 2;
+  std::vector<pid_t> waiting;
+  for (int i = 0; i < per_cell * cells; ++i) {
+    waiting.push_back(start_front_end());
+    // One at a time, so that the ids follow the order of the front ends.
+    ASSERT_FALSE(broker.wait_for("event=queue-job id=" + std::to_string(i + 1) + " ").empty()) << broker.log();
+  }
+  pid_t extra = start_front_end();
+  int status = 0;
+  ::waitpid(extra, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 71) << status;
+  std::string log = broker.log();
+  EXPECT_NE(log.find("every queue cell holds 64 injections already"), std::string::npos) << log;
+  // Which cell took each injection.
+  std::map<long, int> per_pid;
+  std::vector<long> order;
+  for (std::size_t at = log.find("event=queue-job id="); at != std::string::npos;
+       at = log.find("event=queue-job id=", at + 1)) {
+    std::size_t q = log.find("queue_pid=", at);
+    ASSERT_NE(q, std::string::npos);
+    long pid = std::atol(log.c_str() + q + 10);
+    ++per_pid[pid];
+    order.push_back(pid);
+  }
+  ASSERT_EQ(order.size(), static_cast<std::size_t>(per_cell * cells));
+  EXPECT_EQ(per_pid.size(), 2u);
+  for (int i = 0; i < per_cell * cells; ++i) EXPECT_EQ(order[i], order[i < per_cell ? 0 : per_cell]) << i;
+  EXPECT_NE(order[0], order[per_cell]);
+  // Released: end of message for every front end; each is queued.
+  ::close(held[1]);
+  int queued = 0;
+  for (pid_t pid : waiting) {
+    ::waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++queued;
+  }
+  ::close(held[0]);
+  EXPECT_EQ(queued, per_cell * cells) << broker.log();
+  EXPECT_EQ(count_prefix(queue_files(broker.queue()), "todo/"), static_cast<std::size_t>(per_cell * cells));
+}
+
 // Many injectors at once (16 processes): every message lands once, with its
 // own id, and every todo entry has its message.
 TEST(QueueCell, ConcurrentInjectionsAllLandOnce) {
@@ -616,10 +715,12 @@ class DirectCell {
   std::string log_path_;
 };
 
-// A root for DirectCell: control files and a queue (owned by root: no walls here).
-std::string direct_root(const std::string& base) {
+// A root for DirectCell: control files and a queue (owned by root: no walls
+// here); control/queuesync when `queuesync` is not empty.
+std::string direct_root(const std::string& base, const std::string& queuesync = "") {
   ::mkdir((base + "/control").c_str(), 0755);
   std::ofstream(base + "/control/me") << "queue.test\n";
+  if (!queuesync.empty()) std::ofstream(base + "/control/queuesync") << queuesync << "\n";
   make_queue(base + "/queue");
   return base;
 }
@@ -649,22 +750,24 @@ std::map<std::string, int> syscall_counts(const std::string& root, const std::st
 }
 
 // strace fails the Nth call of one syscall with EIO, for every syscall the
-// injection makes and every N: the outcome is exit 0 with the message fully
-// queued, or another outcome with nothing in todo/, info/ or mess/.
-TEST(QueueCellFaults, AFailureAtEverySyscallLeavesAllOrNothing) {
+// injection makes (or those in `only`) and every N: the outcome is exit 0
+// with the message fully queued, or another outcome with nothing in todo/,
+// info/, mess/ or intd/.
+void fault_sweep(const std::string& queuesync, const std::set<std::string>& only, int minimum_runs) {
   if (!have_strace()) GTEST_FAIL() << "strace is missing (scripts/setup installs it)";
   std::string base = temp_dir("queue-faults");
   const std::string message = "Subject: fault\n\n" + std::string(200000, 'x') + "\n";  // several reads and writes
-  std::map<std::string, int> counts = syscall_counts(direct_root(base + "/"), message);
+  std::map<std::string, int> counts = syscall_counts(direct_root(base + "/", queuesync), message);
   remove_tree(base);
   ASSERT_GT(counts["fsync"], 0);
   ASSERT_GT(counts["linkat"], 0);
   int runs = 0, queued = 0;
   std::string outcomes;
   for (const auto& [name, count] : counts) {
+    if (!only.empty() && !only.count(name)) continue;
     for (int n = 1; n <= count; ++n) {
       std::string dir = temp_dir("queue-fault");
-      direct_root(dir);
+      direct_root(dir, queuesync);
       int code = -3;
       std::string cell_log;
       {
@@ -694,8 +797,20 @@ TEST(QueueCellFaults, AFailureAtEverySyscallLeavesAllOrNothing) {
       if (code != 0) outcomes += " " + name + "#" + std::to_string(n) + "=" + std::to_string(code);
     }
   }
-  std::printf("fault runs: %d, queued despite the fault: %d; not queued:%s\n", runs, queued, outcomes.c_str());
-  EXPECT_GT(runs, 40);
+  std::printf("queuesync %s: fault runs: %d, queued despite the fault: %d; not queued:%s\n",
+              queuesync.empty() ? "(default)" : queuesync.c_str(), runs, queued, outcomes.c_str());
+  EXPECT_GE(runs, minimum_runs);
+}
+
+// The default (syncfs): every system call of start-up and one injection.
+TEST(QueueCellFaults, AFailureAtEverySyscallLeavesAllOrNothing) {
+  fault_sweep("", {}, 40);
+}
+
+// queuesync fsync differs only in how it syncs: every fsync (message,
+// envelope, mess/ subdirectory, todo/) and sync_file_range call.
+TEST(QueueCellFaults, WithQueuesyncFsyncAFailingSyncLeavesAllOrNothing) {
+  fault_sweep("fsync", {"fsync", "sync_file_range"}, 6);
 }
 
 // A full disk: a 512 KiB tmpfs holding the queue. A message larger than the

@@ -1,8 +1,15 @@
 // queue_cell_parts_test.cc — the pure parts of the queue cell and layout:
 // the Received: line's exact text and bound, message file names in their
-// split directories, message id parsing, and docs/queue.md listing every
-// exit code of queue_exit.h with its meaning.
+// split directories, message id parsing, docs/queue.md listing every
+// exit code of queue_exit.h with its meaning, control/queuesync's values,
+// and the filesystems a syncfs commit covers.
+#include <errno.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <cstring>
 
 #include <fstream>
 #include <sstream>
@@ -10,7 +17,10 @@
 
 #include "core/queue_exit.h"
 #include "core/queue_layout.h"
+#include "qmail-queue/injection.h"
+#include "qmail-queue/queue_dirs.h"
 #include "qmail-queue/received_line.h"
+#include "queue_fixture.h"
 
 namespace qcell::queue {
 namespace {
@@ -72,6 +82,39 @@ TEST(QueueExit, DocsListEveryCodeWithItsMeaning) {
                       (e.reply.empty() ? "-" : std::string(e.reply)) + " |";
     EXPECT_NE(text.str().find(row), std::string::npos) << "docs/queue.md lacks the row\n" << row;
   }
+}
+
+TEST(QueueSync, ControlValuesAreSyncfsOrFsync) {
+  EXPECT_EQ(parse_sync_mode(""), SyncMode::filesystem);  // an empty file: the default
+  EXPECT_EQ(parse_sync_mode("syncfs"), SyncMode::filesystem);
+  EXPECT_EQ(parse_sync_mode("fsync"), SyncMode::files);
+  for (const char* wrong : {"SYNCFS", "fsync2", "sync", "0", "fsync syncfs"}) {
+    EXPECT_FALSE(parse_sync_mode(wrong).has_value()) << wrong;
+  }
+  EXPECT_EQ(sync_mode_name(SyncMode::filesystem), "syncfs");
+  EXPECT_EQ(sync_mode_name(SyncMode::files), "fsync");
+}
+
+// syncfs covers one filesystem: a queue with one mess/ subdirectory mounted
+// elsewhere needs two calls, one per filesystem.
+TEST(QueueSync, EveryFilesystemHoldingMessOrIntdIsSynced) {
+  testing::FakeQueue plain;
+  auto dirs = QueueDirs::open(open_directory(plain.queue_path().c_str()).value());
+  ASSERT_TRUE(dirs);
+  EXPECT_EQ(dirs->filesystems.size(), 1u);
+
+  if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root (CI runs as root)";
+  testing::FakeQueue split_queue;
+  std::string mounted = split_queue.path("mess/5");
+  ASSERT_EQ(::mount("tmpfs", mounted.c_str(), "tmpfs", 0, "size=64k"), 0) << std::strerror(errno);
+  {
+    auto two = QueueDirs::open(open_directory(split_queue.queue_path().c_str()).value());
+    ASSERT_TRUE(two);
+    EXPECT_EQ(two->filesystems.size(), 2u);
+    EXPECT_EQ(two->filesystems[0], two->intd.get());
+    EXPECT_EQ(two->filesystems[1], two->mess[5].get());
+  }
+  ::umount2(mounted.c_str(), MNT_DETACH);
 }
 
 }  // namespace
