@@ -27,6 +27,7 @@ constexpr auto lifetimes = std::to_array<VocabularyEntry<Lifetime>>({
     {Lifetime::long_lived, "long", "started once, restarted by the broker when it exits"},
     {Lifetime::connection, "connection", "one cell per accepted connection"},
     {Lifetime::request, "request", "one cell per broker request, e.g. one delivery"},
+    {Lifetime::caller, "caller", "not started by the broker: run by its caller, it confines itself"},
 });
 
 constexpr auto fd_names = std::to_array<VocabularyEntry<FdName>>({
@@ -365,11 +366,14 @@ constexpr auto error_entries = std::to_array<ErrorEntry>({
    "a namespace wall required that the namespaces line does not list"},
   {PolicyErrc::unknown_request, "unknown_request", "unknown broker request '{token}': use {choices}",
    "a request outside the vocabulary"},
+  {PolicyErrc::caller_directive, "caller_directive",
+   "`{token}` has no place in a `lifetime caller` policy: the program runs as its caller and confines itself",
+   "user, group, namespaces, view, fd, require or request with lifetime caller"},
 });
 // clang-format on
 
 static_assert(in_enum_order(error_entries, [](const ErrorEntry& entry) { return entry.code; }));
-static_assert(error_entries.size() == static_cast<std::size_t>(PolicyErrc::unknown_request) + 1);
+static_assert(error_entries.size() == static_cast<std::size_t>(PolicyErrc::caller_directive) + 1);
 
 constexpr std::array<PolicyErrc, error_entries.size()> all_codes = [] {
   std::array<PolicyErrc, error_entries.size()> codes{};
@@ -652,6 +656,7 @@ class Parser {
  public:
   Check directive(std::size_t line, Words words);
   Check finish();
+  Check finish_caller();
   Policy policy;
 
  private:
@@ -1023,6 +1028,7 @@ Check Parser::request(std::size_t line, Words args) {
 // --- whole-file checks, in the documented order -----------------------------------------------
 
 Check Parser::finish() {
+  if (policy.lifetime == Lifetime::caller) return finish_caller();
   const auto required = std::to_array<std::pair<std::size_t, std::string_view>>({
       {seen_.cell, "cell"},
       {seen_.program, "program"},
@@ -1039,6 +1045,35 @@ Check Parser::finish() {
     if (auto status = (this->*check)(); !status) return status;
   }
   return {};
+}
+
+// A caller policy: the program runs as whoever calls it, in the caller's
+// namespaces, holding the caller's descriptors; it applies only its rlimits,
+// Landlock rules and syscall allowlist to itself (docs/policy.md).
+Check Parser::finish_caller() {
+  for (const auto& [seen_line, name] : std::to_array<std::pair<std::size_t, std::string_view>>(
+           {{seen_.cell, "cell"}, {seen_.program, "program"}})) {
+    if (seen_line == 0) return refuse(PolicyErrc::missing_directive, 0, name);
+  }
+  // The earliest directive a caller policy cannot have.
+  std::size_t first = 0;
+  std::string_view word;
+  auto consider = [&](std::size_t line, std::string_view name) {
+    if (line != 0 && (first == 0 || line < first)) {
+      first = line;
+      word = name;
+    }
+  };
+  consider(seen_.user, "user");
+  consider(seen_.group, "group");
+  consider(seen_.namespaces, "namespaces");
+  for (std::size_t line : seen_.views) consider(line, "view");
+  for (std::size_t line : seen_.fds) consider(line, "fd");
+  for (std::size_t line : seen_.requests) consider(line, "request");
+  for (const auto& wall : seen_.walls) consider(wall.second, "require");
+  if (first != 0) return refuse(PolicyErrc::caller_directive, first, word);
+  if (auto status = check_rlimits(); !status) return status;
+  return check_home();
 }
 
 Check Parser::check_rlimits() {
@@ -1293,14 +1328,17 @@ std::string format_policy(const Policy& policy) {
   std::string out;
   out += "cell " + policy.cell + "\n";
   out += "program " + policy.program + "\n";
-  out += "user " + policy.user + "\n";
-  out += "group " + policy.group + "\n";
+  bool caller = policy.lifetime == Lifetime::caller;  // no user, group or namespaces line
+  if (!caller) {
+    out += "user " + policy.user + "\n";
+    out += "group " + policy.group + "\n";
+  }
   out += "lifetime " + std::string(lifetime_text(policy.lifetime)) + "\n";
   std::string namespaces;
   for (const NamespaceWord& n : namespace_words) {
     if (policy.namespaces.*(n.member)) namespaces += " " + std::string(n.text);
   }
-  out += "namespaces" + (namespaces.empty() ? " " + std::string(no_namespaces) : namespaces) + "\n";
+  if (!caller) out += "namespaces" + (namespaces.empty() ? " " + std::string(no_namespaces) : namespaces) + "\n";
   for (const View& v : policy.views) out += "view " + v.path + (v.writable ? " rw\n" : " ro\n");
   for (const FdGrant& f : policy.fds) {
     out += "fd " + std::to_string(f.number) + " " + std::string(fd_name_text(f.name)) + "\n";

@@ -72,6 +72,7 @@ enum class Lifetime : std::uint8_t {
   long_lived,  // "long": started once, restarted by the broker when it exits
   connection,  // one cell per accepted connection
   request,     // one cell per broker request (e.g. one delivery)
+  caller,      // not a cell: a program its caller runs, which confines itself (sandbox/confine.h)
 };
 
 // Descriptors a cell can be given, by role.
@@ -312,6 +313,8 @@ enum class PolicyErrc : std::uint8_t {
   always_required_wall,
   wall_without_namespace,
   unknown_request,
+  // lifetime caller
+  caller_directive,
 };
 
 struct PolicyError {

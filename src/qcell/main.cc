@@ -138,6 +138,7 @@ int start(const Paths& paths) {
     per_connection.push_back(std::move(kind.value()));
   }
   for (const qcell::PolicyFile& file : *files) {
+    if (file.policy.lifetime == qcell::Lifetime::caller) continue;  // a program that confines itself
     bool serves = qcell::request_served_by(file.policy).has_value();
     if (file.policy.lifetime == qcell::Lifetime::connection) {
       bool listened = std::any_of(listens.begin(), listens.end(),

@@ -17,6 +17,7 @@
 #include "core/control.h"
 #include "core/fd.h"
 #include "core/limits.h"
+#include "sandbox/policy_rules.h"
 
 namespace qcell {
 
@@ -29,33 +30,6 @@ std::string at_line(const PolicyFile& file, std::size_t line) {
 bool is_directory(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-int rlimit_resource(RlimitName name) {
-  switch (name) {
-    case RlimitName::as: return RLIMIT_AS;
-    case RlimitName::nofile: return RLIMIT_NOFILE;
-    case RlimitName::fsize: return RLIMIT_FSIZE;
-    case RlimitName::nproc: return RLIMIT_NPROC;
-    case RlimitName::cpu: return RLIMIT_CPU;
-    case RlimitName::core: return RLIMIT_CORE;
-    case RlimitName::memlock: return RLIMIT_MEMLOCK;
-    case RlimitName::stack: return RLIMIT_STACK;
-  }
-  return -1;
-}
-
-sandbox::SyscallCondition::Op to_sandbox(SyscallCondition::Op op) {
-  switch (op) {
-    case SyscallCondition::Op::eq: return sandbox::SyscallCondition::Op::eq;
-    case SyscallCondition::Op::ne: return sandbox::SyscallCondition::Op::ne;
-    case SyscallCondition::Op::lt: return sandbox::SyscallCondition::Op::lt;
-    case SyscallCondition::Op::le: return sandbox::SyscallCondition::Op::le;
-    case SyscallCondition::Op::gt: return sandbox::SyscallCondition::Op::gt;
-    case SyscallCondition::Op::ge: return sandbox::SyscallCondition::Op::ge;
-    case SyscallCondition::Op::masked_eq: return sandbox::SyscallCondition::Op::masked_eq;
-  }
-  return sandbox::SyscallCondition::Op::eq;
 }
 
 std::string namespaces_text(const NamespaceSet& ns) {
@@ -186,7 +160,8 @@ std::vector<std::string> validate_policy(const PolicyFile& file, const Installat
       }
     }
   }
-  if (!p.runs_as_recipient()) {
+  // A caller policy names no account: its program runs as whoever calls it.
+  if (!p.runs_as_recipient() && p.lifetime != Lifetime::caller) {
     struct passwd* pw = ::getpwnam(p.user.c_str());
     if (pw == nullptr) {
       problems.push_back(at_line(file, 0) + "unknown user '" + p.user + "'");
@@ -231,8 +206,12 @@ sandbox::Walls used_walls(const Policy& p) {
 
 std::string describe_allowances(const Policy& p) {
   std::string out;
-  out += "  runs as: user " + p.user + ", group " + p.group + ", lifetime " + std::string(lifetime_text(p.lifetime)) +
-         "\n";
+  if (p.lifetime == Lifetime::caller) {
+    out += "  runs as: its caller, lifetime caller (confines itself; the broker never starts it)\n";
+  } else {
+    out += "  runs as: user " + p.user + ", group " + p.group + ", lifetime " + std::string(lifetime_text(p.lifetime)) +
+           "\n";
+  }
   out += "  namespaces: " + namespaces_text(p.namespaces) + "\n";
   out += "  sees: ";
   if (p.views.empty()) out += p.namespaces.mount ? "nothing (empty read-only root)" : "the host filesystem";
@@ -263,6 +242,7 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files) {
   out += "|---|---|---|---|---|---|---|---|\n";
   for (const PolicyFile& f : files) {
     const Policy& p = f.policy;
+    if (p.lifetime == Lifetime::caller) continue;  // not a cell: docs/policy.md, `lifetime caller`
     std::string sees;
     for (const View& v : p.views) sees += (sees.empty() ? "" : ", ") + v.path + (v.writable ? " rw" : " ro");
     if (sees.empty()) sees = p.namespaces.mount ? "nothing" : "host filesystem";
@@ -308,23 +288,11 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
   // Outer directories before the views nested in them.
   std::stable_sort(spec.views.begin(), spec.views.end(),
                    [](const sandbox::View& a, const sandbox::View& b) { return a.target.size() < b.target.size(); });
-  for (const Rlimit& r : p.rlimits) {
-    spec.rlimits.push_back({rlimit_resource(r.name), r.value ? *r.value : static_cast<std::uint64_t>(RLIM_INFINITY)});
-  }
-  for (const SyscallRule& rule : p.syscalls) {
-    int number = seccomp_syscall_resolve_name(rule.name.c_str());
-    if (number == __NR_SCMP_ERROR) return fail("cell " + p.cell + ": unknown syscall '" + rule.name + "'");
-    sandbox::SyscallRule compiled{number, {}};
-    for (const SyscallCondition& c : rule.conditions)
-      compiled.conditions.push_back({c.arg, to_sandbox(c.op), c.value, c.mask});
-    spec.syscalls.push_back(std::move(compiled));
-  }
-  for (const LandlockRule& l : p.landlock) {
-    sandbox::Access access = l.access == LandlockAccess::read    ? sandbox::Access::read
-                             : l.access == LandlockAccess::write ? sandbox::Access::write
-                                                                 : sandbox::Access::execute;
-    spec.landlock.push_back({access, resolve_root(l.path, installation)});
-  }
+  spec.rlimits = sandbox::rlimits_of(p);
+  auto syscalls = sandbox::syscall_rules_of(p);
+  if (!syscalls) return fail("cell " + p.cell + ": " + syscalls.error());
+  spec.syscalls = std::move(syscalls.value());
+  spec.landlock = sandbox::landlock_rules_of(p, installation.root);
   spec.landlock_scope_abstract_unix = p.landlock_scope.abstract_unix;
   spec.landlock_scope_signal = p.landlock_scope.signal;
   spec.required = required_walls(p);
@@ -335,8 +303,7 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
 }
 
 std::string resolve_root(const std::string& path, const Installation& installation) {
-  if (path.rfind(root_variable, 0) != 0) return path;
-  return installation.root + path.substr(root_variable.size());
+  return sandbox::resolve_root(path, installation.root);
 }
 
 std::optional<RequestKind> request_served_by(const Policy& policy) {

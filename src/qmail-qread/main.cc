@@ -11,6 +11,8 @@
 
 #include "core/fd.h"
 #include "core/queue_report.h"
+#include "sandbox/confine.h"
+#include "sandbox/embedded_policy.h"
 
 int main() {
   const char* root = ::getenv("QCELL_ROOT");
@@ -19,6 +21,13 @@ int main() {
   if (!queue) {
     std::string text = std::string("qmail-qread: fatal: unable to open ") + root + "/queue: " +
                        (queue.error() == ELOOP ? "it is a symlink (not followed)" : ::strerror(queue.error())) + "\n";
+    (void)qcell::write_full(STDERR_FILENO, text);
+    return 111;
+  }
+  // Confinement point: from here on only the queue is read, through the
+  // descriptor just opened; nothing else can be opened or executed.
+  if (auto confined = qcell::sandbox::confine_self(qcell::embedded_policy, "qmail-qread", root); !confined) {
+    std::string text = "qmail-qread: fatal: unable to confine itself: " + confined.error() + "\n";
     (void)qcell::write_full(STDERR_FILENO, text);
     return 111;
   }

@@ -6,7 +6,8 @@
 // and descriptor 1 (the envelope) into them, and exits with the cell's exit
 // code. The caller's descriptors never leave this process. It prints
 // nothing, as qmail-queue, except one line on stderr when the broker cannot
-// be reached (exit 56). Input is the caller's; it is copied, not parsed.
+// be reached (exit 56), or cannot confine itself (exit 81). Input is the
+// caller's; it is copied, not parsed.
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -26,6 +27,8 @@
 #include "core/fd_passing.h"
 #include "core/limits.h"
 #include "core/queue_exit.h"
+#include "sandbox/confine.h"
+#include "sandbox/embedded_policy.h"
 
 namespace {
 
@@ -77,6 +80,16 @@ int run_front_end() {
     std::string text = "qmail-queue: cannot reach the qcell broker at " + path + ": " + ::strerror(errno) + "\n";
     (void)qcell::write_full(2, text);
     return code(Exit::connection_error);
+  }
+  // Confinement point: the broker's socket is open; from here on nothing
+  // is opened by path, and only pipes, the socket and descriptors 0 and 1
+  // are used (policy/qmail-queue-front-end.policy).
+  if (auto confined = qcell::sandbox::confine_self(qcell::embedded_policy, "qmail-queue",
+                                                   root != nullptr && *root != '\0' ? root : "/var/qmail");
+      !confined) {
+    std::string text = "qmail-queue: unable to confine itself: " + confined.error() + "\n";
+    (void)qcell::write_full(2, text);
+    return code(Exit::internal_bug);
   }
   int message[2];
   int envelope[2];

@@ -1,8 +1,9 @@
 // main.cc (sendmail) — the sendmail-compatible front end: translates the
-// command line (translate.h) and executes qmail-inject, or qmail-qread for
-// -bp and mailq. The programs are looked for next to this executable first,
-// then under the qmail root's bin/ ($QCELL_ROOT, else /var/qmail). Nothing
-// of the message is read here; qmail-inject inherits descriptors 0, 1, 2.
+// command line (translate.h), then runs qmail-inject's code in this process
+// (src/qmail-inject/run.h), which confines it with policy/sendmail.policy
+// before the message is read. For -bp and mailq it executes qmail-qread,
+// looked for next to this executable first, then under the qmail root's
+// bin/ ($QCELL_ROOT, else /var/qmail).
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "core/fd.h"
+#include "qmail-inject/run.h"
 #include "sendmail/translate.h"
 
 namespace {
@@ -75,5 +77,8 @@ int main(int argc, char** argv) {
   if (plan->full_name && ::setenv("MAILNAME", plan->full_name->c_str(), 1) != 0) {
     return die("unable to set MAILNAME: " + std::string(std::strerror(errno)), 111);
   }
-  return run(find_program("qmail-inject"), inject_arguments(*plan));
+  const std::vector<std::string> arguments = inject_arguments(*plan);
+  std::vector<const char*> args;
+  for (const std::string& argument : arguments) args.push_back(argument.c_str());
+  return qcell::inject::run_qmail_inject(args, "sendmail");
 }

@@ -424,22 +424,23 @@ TEST(SendmailProgram, RefusedModesAndUsage) {
             "fastforward\n");
 }
 
-TEST(SendmailProgram, FallsBackToTheRootsBinAndPassesTranslatedArguments) {
-  // A copy of sendmail alone in a directory finds nothing next to itself and
-  // uses <root>/bin; fake qmail-inject and qmail-qread show what they get.
+TEST(SendmailProgram, ListsTheQueueWithTheRootsQmailQreadAndInjectsInItsOwnProcess) {
+  // A copy of sendmail alone in a directory finds no qmail-qread next to
+  // itself and uses <root>/bin's (a fake that shows what it gets). It runs
+  // qmail-inject's code itself: a <root>/bin/qmail-inject is never run.
   InjectRoot root;
   ::mkdir(root.path("sbin").c_str(), 0755);
   const std::string copy = root.path("sbin/sendmail");
   ASSERT_EQ(std::system(("cp '" + sendmail + "' '" + copy + "'").c_str()), 0);
-  root.script("bin/qmail-inject", "for a in \"$@\"; do printf '[%s]' \"$a\"; done\necho \" MAILNAME=$MAILNAME\"");
+  root.script("bin/qmail-inject", "echo never run; exit 99");
   root.script("bin/qmail-qread", "echo \"qread $#\"");
 
-  const Ran plain = root.run({copy, "-oi", "r1", "r2"}, root.environment(), "");
-  EXPECT_EQ(plain.exit_code, 0) << plain.err;
-  EXPECT_EQ(plain.out, "[-a][--][r1][r2] MAILNAME=\n");
-  const Ran header = root.run({copy, "-t", "-fs@x.y", "-F", "A Name", "-v", "--", "-r"}, root.environment(), "");
+  const Ran header = root.run({copy, "-t", "-fs@x.y", "-F", "A Name", "-v", "--", "extra@x.y"}, root.environment(),
+                              dated + "To: t@x.y\n\nb\n");
   EXPECT_EQ(header.exit_code, 0) << header.err;
-  EXPECT_EQ(header.out, "[-H][-f][s@x.y][--][-r] MAILNAME=A Name\n");
+  EXPECT_EQ(header.out, "");
+  EXPECT_EQ(root.envelope(), envelope_of("s@x.y", {"extra@x.y", "t@x.y"}));
+  EXPECT_EQ(root.message(), "From: \"A Name\" <anonymous@me.example.org>\n" + dated + "To: t@x.y\n\nb\n");
 
   const Ran listing = root.run({copy, "-bp"}, root.environment(), "");
   EXPECT_EQ(listing.exit_code, 0) << listing.err;
@@ -449,11 +450,11 @@ TEST(SendmailProgram, FallsBackToTheRootsBinAndPassesTranslatedArguments) {
   EXPECT_EQ(mailq.exit_code, 0) << mailq.err;
   EXPECT_EQ(mailq.out, "qread 0\n");
 
-  ::unlink(root.path("bin/qmail-inject").c_str());
-  const Ran missing = root.run({copy, "r"}, root.environment(), "");
+  ::unlink(root.path("bin/qmail-qread").c_str());
+  const Ran missing = root.run({copy, "-bp"}, root.environment(), "");
   EXPECT_EQ(missing.exit_code, 111);
   EXPECT_EQ(missing.err,
-            "sendmail: fatal: unable to run " + root.path("bin/qmail-inject") + ": No such file or directory\n");
+            "sendmail: fatal: unable to run " + root.path("bin/qmail-qread") + ": No such file or directory\n");
 }
 
 }  // namespace

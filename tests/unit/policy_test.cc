@@ -104,7 +104,7 @@ std::vector<Case> error_cases() {
       {PolicyErrc::recipient_mismatch, replaced("user nobody", "user recipient"),
        p + " line 4: `user recipient` and `group recipient` go together (see line 3)"},
       {PolicyErrc::unknown_lifetime, replaced("lifetime request", "lifetime forever"),
-       p + " line 5: unknown lifetime 'forever': use long, connection, request"},
+       p + " line 5: unknown lifetime 'forever': use long, connection, request, caller"},
       {PolicyErrc::unknown_namespace, replaced("namespaces mount", "namespaces mount cgroup"),
        p + " line 6: unknown namespace 'cgroup': use mount, pid, net, ipc, uts, or none alone"},
       {PolicyErrc::user_namespace, replaced("namespaces mount", "namespaces mount user"),
@@ -196,7 +196,54 @@ std::vector<Case> error_cases() {
        p + " line 15: contradictory rule: `require pid-namespace` but `namespaces` on line 6 does not create it"},
       {PolicyErrc::unknown_request, with("request spawn-shell\n"),
        p + " line 14: unknown broker request 'spawn-shell': use spawn-queue, spawn-local, spawn-remote"},
+      {PolicyErrc::caller_directive, replaced("lifetime request", "lifetime caller"),
+       p + " line 3: `user` has no place in a `lifetime caller` policy: the program runs as its caller and "
+           "confines itself"},
   };
+}
+
+// A caller policy (a program its caller runs, which confines itself): no
+// user, group, namespaces, descriptors, views, walls or requests; rlimits,
+// syscalls and Landlock rules beneath $root. Each forbidden directive is
+// named on its line; it formats back to itself.
+TEST(PolicyCaller, HoldsOnlyWhatAProgramCanApplyToItself) {
+  constexpr std::string_view caller =
+      "cell qmail-inject\n"
+      "program qmail-inject\n"
+      "lifetime caller\n"
+      "rlimit as 1G\n"
+      "rlimit nofile 64\n"
+      "rlimit nproc 0\n"
+      "rlimit fsize unlimited\n"
+      "rlimit core 0\n"
+      "allow read write close exit_group\n"
+      "landlock read $root/queue\n"
+      "landlock scope abstract-unix signal\n";
+  auto policy = parse(caller);
+  ASSERT_TRUE(policy.ok()) << format_policy_error(file_name, policy.error());
+  EXPECT_EQ(policy->lifetime, Lifetime::caller);
+  EXPECT_TRUE(policy->user.empty());
+  EXPECT_FALSE(policy->namespaces.mount);
+  EXPECT_EQ(format_policy(*policy), caller);
+  EXPECT_EQ(parse(format_policy(*policy)).value(), *policy);
+  for (std::string_view line : {"user nobody\n", "group nogroup\n", "namespaces none\n", "fd 2 log\n",
+                                "view /var/qmail ro\n", "require landlock\n", "request spawn-queue\n"}) {
+    auto r = parse(std::string(caller) + std::string(line));
+    ASSERT_FALSE(r.ok()) << line;
+    EXPECT_EQ(r.error().code, PolicyErrc::caller_directive) << line;
+    EXPECT_EQ(r.error().line, 12u) << line;
+    std::string word(line.substr(0, line.find(' ')));
+    EXPECT_EQ(r.error().detail, word) << line;
+  }
+  auto no_program = parse("cell x\nlifetime caller\nrlimit as 1G\n");
+  ASSERT_FALSE(no_program.ok());
+  EXPECT_EQ(format_policy_error(file_name, no_program.error()), std::string(file_name) + ": missing required directive `program`");
+  auto no_rlimits = parse("cell x\nprogram x\nlifetime caller\n");
+  ASSERT_FALSE(no_rlimits.ok());
+  EXPECT_EQ(no_rlimits.error().code, PolicyErrc::missing_rlimits);
+  auto home = parse(std::string(caller) + "landlock read $home\n");
+  ASSERT_FALSE(home.ok());
+  EXPECT_EQ(home.error().code, PolicyErrc::home_needs_recipient);
 }
 
 TEST(PolicyErrors, EveryCodeHasAnInputAndItsExactMessage) {

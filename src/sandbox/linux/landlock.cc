@@ -119,7 +119,9 @@ int build_landlock_ruleset(const std::vector<LandlockRule>& rules, bool scope_ab
       return -1;
     }
   }
-  // The program itself: the only file this cell may execute.
+  // The program itself: the only file this cell may execute (none for a
+  // program that confines itself: program_fd -1).
+  if (program_fd < 0) return ruleset_fd.release();
   PathBeneathAttr program{};
   program.allowed_access = fs_execute | fs_read_file;
   program.parent_fd = program_fd;

@@ -25,7 +25,7 @@ struct LandlockFailure {
 // can be ruled too, and a view's paths name the same inodes. `scope_*` need
 // ABI 6; `restrict_network` handles TCP bind/connect (ABI 4) with no rule
 // allowing any, for cells without network. `program_fd` is the one file the
-// cell may execute (its own program). Returns the ruleset descriptor
+// cell may execute (its own program; -1: none). Returns the ruleset descriptor
 // (close-on-exec), or -1 and fills `failure`.
 int build_landlock_ruleset(const std::vector<LandlockRule>& rules, bool scope_abstract_unix, bool scope_signal,
                            bool restrict_network, int abi, int program_fd, LandlockFailure& failure) noexcept;

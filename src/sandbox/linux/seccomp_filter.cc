@@ -55,7 +55,7 @@ int add_rule(void* ctx, int number, const std::vector<SyscallCondition>& conditi
 
 }  // namespace
 
-Result<BpfProgram, FilterError> compile_filter(const std::vector<SyscallRule>& rules) {
+Result<BpfProgram, FilterError> compile_filter(const std::vector<SyscallRule>& rules, bool exec_window) {
   Context ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
   if (!ctx) return fail(FilterError{-1, ENOMEM, "seccomp_init failed"});
   if (int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
@@ -70,17 +70,19 @@ Result<BpfProgram, FilterError> compile_filter(const std::vector<SyscallRule>& r
   }
   // The exec window (seccomp_filter.h): exec the program, report a failed
   // exec, exit. Dead after exec: no descriptor can hold these numbers.
-  const scmp_arg_cmp exec_args[] = {
-      {0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(exec_program_fd), 0},
-      {4, SCMP_CMP_EQ, static_cast<scmp_datum_t>(AT_EMPTY_PATH), 0},
-  };
-  if (int rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2, exec_args); rc != 0) {
-    return fail(FilterError{SCMP_SYS(execveat), -rc, "cannot add the exec rule"});
-  }
-  const scmp_arg_cmp report_args[] = {{0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(exec_report_fd), 0}};
-  if (int rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(write), 1, report_args);
-      rc != 0 && rc != -EEXIST) {
-    return fail(FilterError{SCMP_SYS(write), -rc, "cannot add the report rule"});
+  if (exec_window) {
+    const scmp_arg_cmp exec_args[] = {
+        {0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(exec_program_fd), 0},
+        {4, SCMP_CMP_EQ, static_cast<scmp_datum_t>(AT_EMPTY_PATH), 0},
+    };
+    if (int rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(execveat), 2, exec_args); rc != 0) {
+      return fail(FilterError{SCMP_SYS(execveat), -rc, "cannot add the exec rule"});
+    }
+    const scmp_arg_cmp report_args[] = {{0, SCMP_CMP_EQ, static_cast<scmp_datum_t>(exec_report_fd), 0}};
+    if (int rc = seccomp_rule_add_array(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(write), 1, report_args);
+        rc != 0 && rc != -EEXIST) {
+      return fail(FilterError{SCMP_SYS(write), -rc, "cannot add the report rule"});
+    }
   }
   for (int always : {SCMP_SYS(exit_group), SCMP_SYS(exit)}) {
     int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, always, 0);

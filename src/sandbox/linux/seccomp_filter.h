@@ -35,6 +35,9 @@ struct FilterError {
   std::string detail;
 };
 
-Result<BpfProgram, FilterError> compile_filter(const std::vector<SyscallRule>& rules);
+// `exec_window`: add the rules of the exec window (a cell's, before its
+// exec); a program that confines itself has none, as its caller's
+// descriptors could hold any number.
+Result<BpfProgram, FilterError> compile_filter(const std::vector<SyscallRule>& rules, bool exec_window = true);
 
 }  // namespace qcell::sandbox
