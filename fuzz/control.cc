@@ -1,7 +1,8 @@
 // control.cc (fuzz) — parses hostile bytes as a control file in all three
 // forms (single value, list, number) and traps when a result breaks the
 // documented rules: no NUL, no trailing blanks, no comment or empty lines in
-// lists, bounded line length, numbers within the requested range.
+// lists, bounded line length, numbers within the requested range; and the
+// single value as control/queuesync (a word it accepts names itself back).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -9,6 +10,7 @@
 
 #include "core/control.h"
 #include "core/limits.h"
+#include "core/queue_sync.h"
 
 namespace {
 
@@ -32,7 +34,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::span<const std::byte> input(reinterpret_cast<const std::byte*>(data), size);
 
   auto value = qcell::parse_control_value(input);
-  if (value) check_line(*value);
+  if (value) {
+    check_line(*value);
+    if (auto mode = qcell::queue::parse_sync_mode(*value)) {
+      require(value->empty() || qcell::queue::sync_mode_name(*mode) == *value);
+    }
+  }
 
   auto list = qcell::parse_control_list(input);
   if (list) {

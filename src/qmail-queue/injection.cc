@@ -171,14 +171,6 @@ void Injection::finish(Exit code) noexcept {
   phase_ = Phase::done;
 }
 
-std::optional<SyncMode> parse_sync_mode(std::string_view value) noexcept {
-  if (value.empty() || value == "syncfs") return SyncMode::filesystem;
-  if (value == "fsync") return SyncMode::files;
-  return std::nullopt;
-}
-
-std::string_view sync_mode_name(SyncMode mode) noexcept { return mode == SyncMode::files ? "fsync" : "syncfs"; }
-
 namespace {
 
 // Abandons every ready injection for which `hit` holds.

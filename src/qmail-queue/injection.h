@@ -19,6 +19,7 @@
 #include "core/fd.h"
 #include "core/queue_exit.h"
 #include "core/queue_job.h"
+#include "core/queue_sync.h"
 #include "qmail-queue/queue_dirs.h"
 
 namespace qcell::queue {
@@ -82,19 +83,6 @@ class Injection {
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_activity_;
 };
-
-// How a batch's files and mess/ names are made durable before they are
-// linked into todo/ (control/queuesync, docs/queue.md):
-//   filesystem  one syncfs(2) per filesystem holding mess/ and intd/ (one,
-//               normally): two flushes per batch however large it is;
-//   files       fsync(2) of each message, each envelope and each mess/
-//               subdirectory used: portable, and untouched by other
-//               writers on a filesystem the queue shares.
-enum class SyncMode : std::uint8_t { filesystem, files };
-
-// control/queuesync's value: "syncfs" (also an empty file) or "fsync".
-std::optional<SyncMode> parse_sync_mode(std::string_view value) noexcept;
-std::string_view sync_mode_name(SyncMode mode) noexcept;  // "syncfs" or "fsync"
 
 // Makes every ready injection durable and visible to qmail-send, with as
 // few syncs as the batch allows: the contents and the mess/ names by

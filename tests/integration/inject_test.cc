@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "confinement_trace.h"
+
 namespace {
 
 const std::string bin_dir = QCELL_BINARY_DIR "/bin";
@@ -455,6 +457,54 @@ TEST(SendmailProgram, ListsTheQueueWithTheRootsQmailQreadAndInjectsInItsOwnProce
   EXPECT_EQ(missing.exit_code, 111);
   EXPECT_EQ(missing.err,
             "sendmail: fatal: unable to run " + root.path("bin/qmail-qread") + ": No such file or directory\n");
+}
+
+// Both confine themselves (policy/qmail-inject.policy, policy/sendmail.policy)
+// after starting qmail-queue and before the first read of the message.
+TEST(CallerConfinement, QmailInjectAndSendmailConfineThemselvesBeforeReadingTheMessage) {
+  for (const auto& [program, argument] : {std::pair{qmail_inject, "-H"}, std::pair{sendmail, "-t"}}) {
+    SCOPED_TRACE(program);
+    InjectRoot root;
+    std::ofstream(root.path("input")) << dated << "To: t@x.y\n\nbody\n";
+    qcell::testing::Traced traced =
+        qcell::testing::run_traced({program, argument}, root.environment(), root.path("input"), root.path("trace"));
+    EXPECT_EQ(traced.exit_code, 0) << traced.trace;
+    EXPECT_TRUE(qcell::testing::confined_before(traced.trace, "read(0,"));
+    EXPECT_EQ(root.envelope(), envelope_of("anonymous@me.example.org", {"t@x.y"}));
+  }
+}
+
+// While it reads the message, /proc shows the walls: no_new_privs, a
+// seccomp filter, no new process, no core file.
+TEST(CallerConfinement, WhileReadingTheMessageProcShowsTheWalls) {
+  for (const auto& [program, argument] : {std::pair{qmail_inject, "-H"}, std::pair{sendmail, "-t"}}) {
+    SCOPED_TRACE(program);
+    InjectRoot root;
+    int input[2];
+    ASSERT_EQ(::pipe(input), 0);
+    std::vector<std::string> env_text;
+    for (const auto& [name, value] : root.environment()) env_text.push_back(name + "=" + value);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(input[0], 0);
+      ::close(input[1]);
+      std::vector<char*> envp;
+      for (const std::string& e : env_text) envp.push_back(const_cast<char*>(e.c_str()));
+      envp.push_back(nullptr);
+      ::execle(program.c_str(), program.c_str(), argument, static_cast<char*>(nullptr), envp.data());
+      ::_exit(127);
+    }
+    ::close(input[0]);
+    EXPECT_TRUE(qcell::testing::wait_until_filtered(pid));
+    EXPECT_TRUE(qcell::testing::shows_walls(pid));
+    std::string message = dated + "To: t@x.y\n\nbody\n";
+    EXPECT_EQ(::write(input[1], message.data(), message.size()), static_cast<ssize_t>(message.size()));
+    ::close(input[1]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    EXPECT_TRUE(root.queued());
+  }
 }
 
 }  // namespace

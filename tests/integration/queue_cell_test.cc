@@ -33,6 +33,7 @@
 #include "core/fd.h"
 #include "core/fd_passing.h"
 #include "core/queue_job.h"
+#include "confinement_trace.h"
 #include "queue_root.h"
 
 extern char** environ;
@@ -520,6 +521,44 @@ TEST(QueueCell, OneUserCannotTakeEveryInjectionSlot) {
   for (pid_t pid : waiting) ::waitpid(pid, nullptr, 0);
   ::close(held[0]);
   ::close(held[1]);
+}
+
+// The front end confines itself (policy/qmail-queue-front-end.policy) once
+// connected to the broker, before it reads the message; confined, it still
+// hands the message over, and /proc shows the walls while it waits.
+TEST(QueueCell, TheFrontEndConfinesItselfBeforeReadingTheMessage) {
+  QueueBroker broker;
+  broker.start();
+  std::string message_path = broker.root() + "/scratch/message", envelope_path = broker.root() + "/scratch/envelope";
+  std::ofstream(message_path) << "Subject: confined\n\nbody\n";
+  std::ofstream(envelope_path, std::ios::binary) << envelope_ok;
+  qcell::testing::Traced traced =
+      qcell::testing::run_traced({QCELL_BINARY_DIR "/bin/qmail-queue"}, {{"QCELL_ROOT", broker.root()}}, message_path,
+                                 broker.root() + "/scratch/trace", envelope_path);
+  EXPECT_EQ(traced.exit_code, 0) << traced.trace << broker.log();
+  EXPECT_TRUE(qcell::testing::confined_before(traced.trace, "read(0,"));
+  EXPECT_EQ(count_prefix(queue_files(broker.queue()), "todo/"), 1u);
+
+  int held[2];
+  ASSERT_EQ(::pipe(held), 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int e = ::open(envelope_path.c_str(), O_RDONLY);
+    ::dup2(held[0], 0);
+    ::dup2(e, 1);
+    ::close(held[1]);
+    std::string env_root = "QCELL_ROOT=" + broker.root();
+    char* envp[] = {env_root.data(), nullptr};
+    ::execle(QCELL_BINARY_DIR "/bin/qmail-queue", "qmail-queue", static_cast<char*>(nullptr), envp);
+    ::_exit(127);
+  }
+  ::close(held[0]);
+  EXPECT_TRUE(qcell::testing::wait_until_filtered(pid));
+  EXPECT_TRUE(qcell::testing::shows_walls(pid));
+  ::close(held[1]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 // queue_jobs_in_flight (64) per cell, queue_cells (2) cells: the broker

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../unit/queue_fixture.h"
+#include "confinement_trace.h"
 #include "core/queue_layout.h"
 
 namespace {
@@ -254,6 +255,21 @@ TEST_F(PopulatedQueue, QreadAndQstat) {
   EXPECT_NE(missing.err.find("qmail-qstat: fatal: unable to open /nonexistent/qcell-root/queue"), std::string::npos);
   Ran missing_qread = run("qmail-qread", {}, "/nonexistent/qcell-root");
   EXPECT_EQ(missing_qread.code, 111);
+}
+
+// qmail-qread and qmail-qstat confine themselves (policy/qmail-qread.policy,
+// policy/qmail-qstat.policy) once ROOT/queue is open, before they open
+// anything beneath it (qmail-qread starts with info/, qmail-qstat with mess/).
+TEST_F(PopulatedQueue, QreadAndQstatConfineThemselvesBeforeReadingTheQueue) {
+  for (auto [program, first] : {std::pair{"qmail-qread", "\"info/"}, std::pair{"qmail-qstat", "\"mess/"}}) {
+    SCOPED_TRACE(program);
+    std::string trace_path = q.root() + "/trace";
+    qcell::testing::Traced traced = qcell::testing::run_traced(
+        {std::string(QCELL_BINARY_DIR "/bin/") + program}, {{"QCELL_ROOT", q.root()}}, "/dev/null", trace_path);
+    EXPECT_EQ(traced.exit_code, 0) << traced.trace;
+    EXPECT_TRUE(qcell::testing::confined_before(traced.trace, "openat2(", first));
+    ::unlink(trace_path.c_str());
+  }
 }
 
 TEST_F(PopulatedQueue, FsckExitCodes) {
