@@ -2,7 +2,8 @@
 // when a result breaks the documented rules. For an error: its line and
 // other line lie within the input, only whole-file errors have line 0, the
 // detail is short printable ASCII and the message one printable line. For a
-// policy: the checks hold (fd 2 log, required rlimits, recipient pairs, no
+// policy: the checks hold (fd 2 log, or for `lifetime caller` none of what
+// a caller policy cannot have; required rlimits, recipient pairs, no
 // syscall both plain and conditional, counts within policy_limits), every
 // syscall rule names a line that starts with `allow`, and format_policy()
 // renders text within the file limit that parses to an equal policy and
@@ -74,16 +75,24 @@ void check_error(const qcell::PolicyError& error, std::size_t line_count) {
 }
 
 void check_policy(const qcell::Policy& policy, const std::vector<std::string_view>& lines) {
-  require(!policy.cell.empty() && !policy.program.empty() && !policy.user.empty() && !policy.group.empty());
-  require(policy.runs_as_recipient() == (policy.group == qcell::recipient_account));
-  require(policy.user != "root" && policy.group != "root");
-
-  bool log = false;
-  for (const qcell::FdGrant& grant : policy.fds) {
-    require(grant.number < qcell::policy_limits::fd_numbers);
-    if (grant.number == 2) log = grant.name == qcell::FdName::log;
+  require(!policy.cell.empty() && !policy.program.empty());
+  if (policy.lifetime == qcell::Lifetime::caller) {
+    // A program that confines itself: no account, namespace, view,
+    // descriptor, wall or request (caller_directive).
+    require(policy.user.empty() && policy.group.empty() && policy.views.empty() && policy.fds.empty() &&
+            policy.requests.empty() && policy.required == qcell::WallSet{} &&
+            policy.namespaces == qcell::NamespaceSet{});
+  } else {
+    require(!policy.user.empty() && !policy.group.empty());
+    require(policy.runs_as_recipient() == (policy.group == qcell::recipient_account));
+    require(policy.user != "root" && policy.group != "root");
+    bool log = false;
+    for (const qcell::FdGrant& grant : policy.fds) {
+      require(grant.number < qcell::policy_limits::fd_numbers);
+      if (grant.number == 2) log = grant.name == qcell::FdName::log;
+    }
+    require(log);
   }
-  require(log);
   for (const qcell::RlimitRule& rule : qcell::rlimit_rule_table()) {
     std::size_t count = 0;
     for (const qcell::Rlimit& r : policy.rlimits) {

@@ -274,7 +274,9 @@ class Checker {
               std::optional<std::uint64_t> id, std::string_view what) {
     std::vector<std::string> paths = std::move(first);
     paths.push_back(path);
-    const std::int64_t age = now_ - used;
+    // A time ahead of the clock (the coarse clock behind file times, or
+    // skew) counts as "just used", never as a negative age.
+    const std::int64_t age = std::max<std::int64_t>(0, now_ - used);
     const std::string age_text = std::to_string(age) + " seconds";
     if (age < options_.min_age_seconds) {
       add(kind, std::move(path), Outcome::kept_recent,
