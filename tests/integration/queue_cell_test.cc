@@ -523,6 +523,24 @@ TEST(QueueCell, OneUserCannotTakeEveryInjectionSlot) {
   ::close(held[1]);
 }
 
+// Starts bin/qmail-queue (the front end) with its message read from the
+// pipe `held` (it waits there until the write end is written or closed)
+// and its envelope from `envelope_path`.
+pid_t start_held_front_end(const std::string& root, const int held[2], const std::string& envelope_path) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int e = ::open(envelope_path.c_str(), O_RDONLY);
+    ::dup2(held[0], 0);
+    ::dup2(e, 1);
+    ::close(held[1]);
+    std::string env_root = "QCELL_ROOT=" + root;
+    char* envp[] = {env_root.data(), nullptr};
+    ::execle(QCELL_BINARY_DIR "/bin/qmail-queue", "qmail-queue", static_cast<char*>(nullptr), envp);
+    ::_exit(127);
+  }
+  return pid;
+}
+
 // The front end confines itself (policy/qmail-queue-front-end.policy) once
 // connected to the broker, before it reads the message; confined, it still
 // hands the message over, and /proc shows the walls while it waits.
@@ -541,17 +559,7 @@ TEST(QueueCell, TheFrontEndConfinesItselfBeforeReadingTheMessage) {
 
   int held[2];
   ASSERT_EQ(::pipe(held), 0);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int e = ::open(envelope_path.c_str(), O_RDONLY);
-    ::dup2(held[0], 0);
-    ::dup2(e, 1);
-    ::close(held[1]);
-    std::string env_root = "QCELL_ROOT=" + broker.root();
-    char* envp[] = {env_root.data(), nullptr};
-    ::execle(QCELL_BINARY_DIR "/bin/qmail-queue", "qmail-queue", static_cast<char*>(nullptr), envp);
-    ::_exit(127);
-  }
+  pid_t pid = start_held_front_end(broker.root(), held, envelope_path);
   ::close(held[0]);
   EXPECT_TRUE(qcell::testing::wait_until_filtered(pid));
   EXPECT_TRUE(qcell::testing::shows_walls(pid));
@@ -573,20 +581,7 @@ TEST(QueueCell, InjectionsFillOneCellThenTheNextThenAreRefusedBusy) {
   ASSERT_EQ(::pipe(held), 0);  // each front end reads its message from here: nothing until it is closed
   std::string envelope_path = broker.root() + "/scratch/envelope";
   std::ofstream(envelope_path, std::ios::binary) << envelope_ok;
-  auto start_front_end = [&] {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      int e = ::open(envelope_path.c_str(), O_RDONLY);
-      ::dup2(held[0], 0);
-      ::dup2(e, 1);
-      ::close(held[1]);
-      std::string env_root = "QCELL_ROOT=" + broker.root();
-      char* envp[] = {env_root.data(), nullptr};
-      ::execle(QCELL_BINARY_DIR "/bin/qmail-queue", "qmail-queue", static_cast<char*>(nullptr), envp);
-      ::_exit(127);
-    }
-    return pid;
-  };
+  auto start_front_end = [&] { return start_held_front_end(broker.root(), held, envelope_path); };
   constexpr int per_cell = 64, cells = 2;
   std::vector<pid_t> waiting;
   for (int i = 0; i < per_cell * cells; ++i) {
