@@ -1,7 +1,7 @@
 // inject.cc — messages per second into the queue, against the ceiling of
 // the same disk. Run by hand as root (bench/README.md), never as a test:
 //
-//   build/bin/bench_inject [MESSAGES] [CONCURRENCY] [DIRECTORY] [QUEUESYNC]
+//   build/bin/bench_inject [MESSAGES] [CONCURRENCY] [DIRECTORY] [QUEUESYNC] [ROUNDS]
 //
 // It measures, each with MESSAGES messages of 5 KiB and CONCURRENCY at once:
 //   ceiling   create, write, fsync, rename, fsync directory (the disk's cost
@@ -14,7 +14,8 @@
 // QUEUESYNC (syncfs, the default, or fsync) goes into both queues'
 // control/queuesync. It prints messages per second, syncs per message
 // (from the queue cell's `commit messages=N syncs=N` lines), and each rate
-// as a share of the ceiling.
+// as a share of the ceiling, for each of ROUNDS (default 3) rounds in which
+// the three take turns, then the medians.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -232,6 +234,12 @@ double in_cell(const std::string& root, int total, int workers, long& syncs) {
   return ok ? rate : 0;
 }
 
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  std::size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -244,22 +252,46 @@ int main(int argc, char** argv) {
   int concurrency = argc > 2 ? std::atoi(argv[2]) : 1;
   std::string base = argc > 3 ? argv[3] : "/var/tmp";
   if (argc > 4) queuesync = argv[4];
-  std::string dir = base + "/qcell-bench-inject-XXXXXX";
-  if (::mkdtemp(dir.data()) == nullptr || ::chmod(dir.c_str(), 0755) != 0) return 111;
-  std::printf("%d messages of %zu bytes, %d at once, in %s, queuesync %s\n", total, message.size(), concurrency,
-              dir.c_str(), queuesync.c_str());
-  double disk = ceiling(dir + "/ceiling", total, concurrency);
-  std::printf("ceiling (create, write, fsync, rename, fsync dir): %8.0f/s  2 syncs/message\n", disk);
-  ::mkdir((dir + "/direct").c_str(), 0755);
-  long direct_syncs = 0;
-  double plain = direct(dir + "/direct", total, concurrency, direct_syncs);
-  std::printf("the qmail-queue cell without walls:                  %8.0f/s  %.2f syncs/message  %.0f%% of ceiling\n",
-              plain, static_cast<double>(direct_syncs) / total, 100 * plain / disk);
-  ::mkdir((dir + "/cell").c_str(), 0755);
-  long cell_syncs = 0;
-  double walled = in_cell(dir + "/cell", total, concurrency, cell_syncs);
-  std::printf("qmail-queue in its cell, through the broker:         %8.0f/s  %.2f syncs/message  %.0f%% of ceiling\n",
-              walled, static_cast<double>(cell_syncs) / total, 100 * walled / disk);
-  if (std::system(("rm -rf '" + dir + "'").c_str()) != 0) return 111;
-  return plain > 0 && walled > 0 ? 0 : 111;
+  int rounds = argc > 5 ? std::atoi(argv[5]) : 3;
+  if (total <= 0 || concurrency <= 0 || rounds <= 0 || rounds > 99) {
+    std::fprintf(stderr, "bench_inject: MESSAGES, CONCURRENCY and ROUNDS (1..99) must be positive\n");
+    return 100;
+  }
+  std::printf("%d messages of %zu bytes, %d at once, queuesync %s, %d rounds\n", total, message.size(), concurrency,
+              queuesync.c_str(), rounds);
+  // The three measurements take turns, round after round, so that a
+  // machine whose disk speed drifts affects each alike; the medians and the
+  // median of each round's ratio are the result.
+  std::vector<double> disks, plains, walleds, plain_ratios, walled_ratios;
+  bool ok = true;
+  for (int round = 1; round <= rounds && ok; ++round) {
+    std::string dir = base + "/qcell-bench-inject-XXXXXX";
+    if (::mkdtemp(dir.data()) == nullptr || ::chmod(dir.c_str(), 0755) != 0) return 111;
+    double disk = ceiling(dir + "/ceiling", total, concurrency);
+    ::mkdir((dir + "/direct").c_str(), 0755);
+    long direct_syncs = 0;
+    double plain = direct(dir + "/direct", total, concurrency, direct_syncs);
+    ::mkdir((dir + "/cell").c_str(), 0755);
+    long cell_syncs = 0;
+    double walled = in_cell(dir + "/cell", total, concurrency, cell_syncs);
+    if (std::system(("rm -rf '" + dir + "'").c_str()) != 0) return 111;
+    std::printf("round %d: ceiling %6.0f/s (2 syncs/message)  without walls %6.0f/s (%.2f syncs/message, %3.0f%%)  "
+                "in its cell %6.0f/s (%.2f syncs/message, %3.0f%%)\n",
+                round, disk, plain, static_cast<double>(direct_syncs) / total, 100 * plain / disk, walled,
+                static_cast<double>(cell_syncs) / total, 100 * walled / disk);
+    std::fflush(stdout);
+    ok = disk > 0 && plain > 0 && walled > 0;
+    disks.push_back(disk);
+    plains.push_back(plain);
+    walleds.push_back(walled);
+    plain_ratios.push_back(plain / disk);
+    walled_ratios.push_back(walled / disk);
+  }
+  if (!ok) return 111;
+  std::printf("median: ceiling (create, write, fsync, rename, fsync dir) %.0f/s\n", median(disks));
+  std::printf("median: the qmail-queue cell without walls              %.0f/s  %.0f%% of ceiling\n", median(plains),
+              100 * median(plain_ratios));
+  std::printf("median: qmail-queue in its cell, through the broker     %.0f/s  %.0f%% of ceiling\n", median(walleds),
+              100 * median(walled_ratios));
+  return 0;
 }

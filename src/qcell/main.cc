@@ -21,6 +21,7 @@
 #include "qcell/policies.h"
 #include "qcell/queue_command.h"
 #include "qcell/supervisor.h"
+#include "sandbox/embedded_policy.h"
 
 namespace {
 
@@ -206,7 +207,7 @@ int main(int argc, char** argv) {
     return check(paths, qcell::load_policies(paths.policy_dir));
   }
   if (command == "start") return parse_paths(argc, argv, paths) ? start(paths) : usage_error("start");
-  if (command == "queue") return qcell::run_queue_command(argc, argv);
+  if (command == "queue") return qcell::run_queue_command(argc, argv, qcell::embedded_policy);
   if (command == "status") {
     if (!parse_paths(argc, argv, paths)) return usage_error("status");
     return qcell::query_status(paths.root + "/run/qcell.status", STDOUT_FILENO);

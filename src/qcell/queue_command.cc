@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "core/queue_fsck.h"
+#include "sandbox/confine.h"
 #include "core/queue_layout.h"
 #include "core/queue_report.h"
 #include "core/queue_scan.h"
@@ -376,13 +377,19 @@ InitReport init_queue(const DirFd& root, const QueueAccounts& accounts) {
   return report;
 }
 
-int run_queue_command(int argc, char** argv) {
+int run_queue_command(int argc, char** argv, std::string_view policy_text) {
   Options options;
   if (std::string why = parse_options(argc, argv, options); !why.empty()) return usage_error(why);
   if (options.command == "init") return init(options);
   int exit_code = exit_system;
   auto queue = open_queue_or_report(options, exit_code);
   if (!queue) return exit_code;
+  // Confinement point: queue files hold what injectors wrote; from here on
+  // only paths beneath the queue can be reached (policy/qcell.policy).
+  if (auto confined = sandbox::confine_self(policy_text, "qcell", options.root); !confined) {
+    say(STDERR_FILENO, "qcell queue " + options.command + ": unable to confine itself: " + confined.error() + "\n");
+    return exit_system;
+  }
   if (options.command == "list") return list(*queue, options);
   if (options.command == "show") return show(*queue, options);
   if (options.command == "count") return count(*queue, options);

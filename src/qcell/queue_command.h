@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/fd.h"
@@ -40,6 +41,8 @@ struct InitReport {
 InitReport init_queue(const DirFd& root, const QueueAccounts& accounts);
 
 // `qcell queue ...`: argv[1] is "queue". Returns the process exit code.
-int run_queue_command(int argc, char** argv);
+// `policy_text` is policy/qcell.policy as compiled into bin/qcell: every
+// subcommand but init confines itself with it once the queue is open.
+int run_queue_command(int argc, char** argv, std::string_view policy_text);
 
 }  // namespace qcell

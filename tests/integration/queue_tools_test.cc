@@ -261,15 +261,34 @@ TEST_F(PopulatedQueue, QreadAndQstat) {
 // policy/qmail-qstat.policy) once ROOT/queue is open, before they open
 // anything beneath it (qmail-qread starts with info/, qmail-qstat with mess/).
 TEST_F(PopulatedQueue, QreadAndQstatConfineThemselvesBeforeReadingTheQueue) {
-  for (auto [program, first] : {std::pair{"qmail-qread", "\"info/"}, std::pair{"qmail-qstat", "\"mess/"}}) {
-    SCOPED_TRACE(program);
+  const std::string bin = QCELL_BINARY_DIR "/bin/";
+  // `qcell queue list` too (policy/qcell.policy); it starts with pid/.
+  for (const auto& [argv, first] :
+       {std::pair{std::vector<std::string>{bin + "qmail-qread"}, "\"info/"},
+        std::pair{std::vector<std::string>{bin + "qmail-qstat"}, "\"mess/"},
+        std::pair{std::vector<std::string>{bin + "qcell", "queue", "list", "--root", q.root()}, "\"pid"}}) {
+    SCOPED_TRACE(argv.back());
     std::string trace_path = q.root() + "/trace";
-    qcell::testing::Traced traced = qcell::testing::run_traced(
-        {std::string(QCELL_BINARY_DIR "/bin/") + program}, {{"QCELL_ROOT", q.root()}}, "/dev/null", trace_path);
+    qcell::testing::Traced traced =
+        qcell::testing::run_traced(argv, {{"QCELL_ROOT", q.root()}}, "/dev/null", trace_path);
     EXPECT_EQ(traced.exit_code, 0) << traced.trace;
     EXPECT_TRUE(qcell::testing::confined_before(traced.trace, "openat2(", first));
     ::unlink(trace_path.c_str());
   }
+}
+
+// Confined, `qcell queue fsck --repair` still moves a file into its right
+// split directory (rename beneath the queue) and removes a leftover.
+TEST_F(PopulatedQueue, ConfinedFsckRepairMovesAndRemoves) {
+  const std::string right = q.at(Dir::info, queued);
+  const std::string wrong = "info/" + std::to_string((queued % 23 + 1) % 23) + "/" + std::to_string(queued);
+  ASSERT_EQ(::rename(q.path(right).c_str(), q.path(wrong).c_str()), 0);
+  q.write("pid/77.1.1", "");
+  Ran repaired = qcell_queue(with_root(q, {"fsck", "--repair", "--age", "0"}));
+  EXPECT_EQ(repaired.code, 2) << repaired.out << repaired.err;
+  EXPECT_TRUE(q.exists(right));
+  EXPECT_FALSE(q.exists(wrong));
+  EXPECT_FALSE(q.exists("pid/77.1.1"));
 }
 
 TEST_F(PopulatedQueue, FsckExitCodes) {
