@@ -20,6 +20,7 @@
 #include <variant>
 
 #include "core/decimal.h"
+#include "core/enum_table.h"
 #include "core/netstring.h"
 #include "core/size_math.h"
 
@@ -88,14 +89,6 @@ static_assert(limits::broker_request == 4096 && bounds::user == 32 && bounds::ex
               bounds::address == 1000 && bounds::host == 255 && bounds::recipients == 100 &&
               bounds::refusal_text == 200 && bounds::max_signal == 64);
 
-template <class Table>
-constexpr bool in_enum_order(const Table& table, auto member) {
-  std::size_t i = 0;
-  for (const auto& entry : table) {
-    if (static_cast<std::size_t>(entry.*member) != i++) return false;
-  }
-  return true;
-}
 static_assert(in_enum_order(request_kinds, &RequestKindEntry::kind));
 static_assert(in_enum_order(reply_kinds, &ReplyKindEntry::kind));
 static_assert(in_enum_order(refusal_reasons, &RefusalReasonEntry::reason));

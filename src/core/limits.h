@@ -22,10 +22,6 @@ inline constexpr std::size_t smtp_command_line = 2048;
 // the command line limit to 12288 octets for the initial response.
 inline constexpr std::size_t smtp_auth_line = 12288;
 
-// Longest line inside DATA that we keep as one line. RFC 5321 allows 1000
-// octets; real mail has longer lines and qmail never limited them, so we
-// accept up to 64 KiB per line and refuse the message past that.
-inline constexpr std::size_t smtp_data_line = 65536;
 
 // Local part of an address: RFC 5321 section 4.5.3.1.1.
 inline constexpr std::size_t local_part = 64;
@@ -159,7 +155,6 @@ struct LimitEntry {
 inline constexpr LimitEntry table[] = {
     {"smtp_command_line", smtp_command_line, "bytes", "RFC 5321 4.5.3.1.4 plus room for extensions"},
     {"smtp_auth_line", smtp_auth_line, "bytes", "RFC 4954 section 4"},
-    {"smtp_data_line", smtp_data_line, "bytes", "longer than RFC 5321's 1000, as real mail needs"},
     {"local_part", local_part, "bytes", "RFC 5321 4.5.3.1.1"},
     {"domain", domain, "bytes", "RFC 5321 4.5.3.1.2"},
     {"domain_label", domain_label, "bytes", "RFC 1035 2.3.4"},
