@@ -45,6 +45,11 @@ inline constexpr std::size_t recipients_per_message = 1000;
 // that garbage cannot keep a cell busy forever.
 inline constexpr std::size_t smtp_errors_per_connection = 10;
 
+// Failed AUTH attempts on one connection before we disconnect: each costs
+// an argon2id verification (about 64 MiB and 0.1 s), and a password guesser
+// must reconnect (and meet the broker's per-IP limit) after three.
+inline constexpr std::size_t smtp_auth_failures = 3;
+
 // --- messages ----------------------------------------------------------------
 
 // Message size when control/databytes is absent or 0. qmail's default was
@@ -161,6 +166,7 @@ inline constexpr LimitEntry table[] = {
     {"path", path, "bytes", "RFC 5321 4.5.3.1.3"},
     {"recipients_per_message", recipients_per_message, "recipients", "RFC 5321 4.5.3.1.8 minimum is 100"},
     {"smtp_errors_per_connection", smtp_errors_per_connection, "errors", "garbage cannot hold a cell"},
+    {"smtp_auth_failures", smtp_auth_failures, "attempts", "password guessing costs a reconnection"},
     {"message_size_default", message_size_default, "bytes", "databytes absent or 0"},
     {"message_size_ceiling", message_size_ceiling, "bytes", "no configuration goes higher"},
     {"header_section", header_section, "bytes", "headers held in memory"},
