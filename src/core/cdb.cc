@@ -55,6 +55,28 @@ Result<std::optional<std::string>, CdbError> CdbReader::find(std::string_view ke
   return std::optional<std::string>(std::string(static_cast<const char*>(data), length));
 }
 
+Status<CdbError> CdbReader::each(
+    std::size_t max_value, const std::function<Status<CdbError>(std::string_view, std::string_view)>& visit) const {
+  unsigned position = 0;
+  cdb_seqinit(&position, &db_);
+  for (;;) {
+    int more = ::cdb_seqnext(&position, &db_);
+    if (more < 0) return fail(CdbError{CdbErrc::corrupt, errno});
+    if (more == 0) return {};
+    const unsigned key_length = cdb_keylen(&db_);
+    const unsigned value_length = cdb_datalen(&db_);
+    if (key_length > cdb_key_max) return fail(CdbError{CdbErrc::key_too_large, 0});
+    if (value_length > max_value) return fail(CdbError{CdbErrc::value_too_large, 0});
+    const void* key = ::cdb_get(&db_, key_length, cdb_keypos(&db_));
+    if (key == nullptr) return fail(CdbError{CdbErrc::corrupt, errno});
+    const std::string key_text(static_cast<const char*>(key), key_length);
+    const void* value = ::cdb_get(&db_, value_length, cdb_datapos(&db_));
+    if (value == nullptr) return fail(CdbError{CdbErrc::corrupt, errno});
+    auto visited = visit(key_text, std::string_view(static_cast<const char*>(value), value_length));
+    if (!visited) return visited;
+  }
+}
+
 Result<CdbWriter, CdbError> CdbWriter::start(int fd) {
   CdbWriter writer;
   writer.make_ = std::make_unique<struct cdb_make>();

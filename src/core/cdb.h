@@ -9,6 +9,7 @@
 #include <cdb.h>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,11 @@ class CdbReader {
 
   // The first value stored under `key`, nullopt if there is none.
   Result<std::optional<std::string>, CdbError> find(std::string_view key, std::size_t max_value) const;
+
+  // Calls `visit(key, value)` for every record in file order; keys longer
+  // than cdb_key_max or values longer than `max_value` are an error.
+  Status<CdbError> each(std::size_t max_value,
+                        const std::function<Status<CdbError>(std::string_view, std::string_view)>& visit) const;
 
  private:
   CdbReader() = default;

@@ -43,6 +43,7 @@ constexpr auto fd_names = std::to_array<VocabularyEntry<FdName>>({
     {FdName::maildir, "maildir", "the user's Maildir"},
     {FdName::pipe_in, "pipe-in", "a pipe the cell reads (e.g. qmail-queue's message on 0)"},
     {FdName::pipe_out, "pipe-out", "a pipe the cell writes"},
+    {FdName::snapshot, "snapshot", "the control values, a sealed read-only memory file made by the broker"},
 });
 
 constexpr auto rlimit_names = std::to_array<VocabularyEntry<RlimitName>>({
@@ -96,7 +97,7 @@ static_assert(in_enum_order(fd_names, value_of));
 static_assert(in_enum_order(rlimit_names, value_of));
 static_assert(in_enum_order(landlock_accesses, value_of));
 static_assert(in_enum_order(request_names, value_of));
-static_assert(fd_names.size() == static_cast<std::size_t>(FdName::pipe_out) + 1);
+static_assert(fd_names.size() == static_cast<std::size_t>(FdName::snapshot) + 1);
 static_assert(request_names.size() == static_cast<std::size_t>(RequestName::spawn_remote) + 1);
 static_assert(rlimit_names.size() == static_cast<std::size_t>(RlimitName::stack) + 1);
 static_assert(rlimit_rules.size() == rlimit_names.size());

@@ -89,6 +89,7 @@ enum class FdName : std::uint8_t {
   maildir,
   pipe_in,
   pipe_out,
+  snapshot,
 };
 
 enum class RlimitName : std::uint8_t { as, nofile, fsize, nproc, cpu, core, memlock, stack };

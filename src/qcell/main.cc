@@ -1,6 +1,6 @@
 // main.cc — the qcell command: turns arguments into calls of qcell_broker.
 // Subcommands: check, start, status, control-table, cells-table, version
-// (docs/qcell.md), and queue (docs/queue-tools.md).
+// (docs/qcell.md), queue (docs/queue-tools.md), and passwd (docs/smtpd-auth.md).
 #include <errno.h>
 #include <pwd.h>
 #include <string.h>
@@ -18,6 +18,7 @@
 #include "core/limits.h"
 #include "core/listen_spec.h"
 #include "qcell/check.h"
+#include "qcell/passwd_command.h"
 #include "qcell/policies.h"
 #include "qcell/queue_command.h"
 #include "qcell/supervisor.h"
@@ -36,6 +37,9 @@ constexpr std::string_view usage =
     "       qcell version               print the version\n"
     "       qcell queue init|list|show ID|count|fsck [--root DIR] [--json] ...\n"
     "                                   create, list and check the queue (docs/queue-tools.md)\n"
+    "       qcell passwd [--root DIR] [--delete] USER\n"
+    "                                   set USER's SMTP AUTH password (read from standard input)\n"
+    "                                   or delete USER, in control/smtpsecrets (docs/smtpd-auth.md)\n"
     "DIR defaults: --root /var/qmail, --policy-dir ROOT/policy, --bin-dir ROOT/bin\n";
 
 struct Paths {
@@ -208,6 +212,7 @@ int main(int argc, char** argv) {
   }
   if (command == "start") return parse_paths(argc, argv, paths) ? start(paths) : usage_error("start");
   if (command == "queue") return qcell::run_queue_command(argc, argv, qcell::embedded_policy);
+  if (command == "passwd") return qcell::run_passwd_command(argc, argv, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO);
   if (command == "status") {
     if (!parse_paths(argc, argv, paths)) return usage_error("status");
     return qcell::query_status(paths.root + "/run/qcell.status", STDOUT_FILENO);

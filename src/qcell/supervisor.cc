@@ -20,6 +20,9 @@
 #include <optional>
 
 #include "core/byte_buffer.h"
+#include "core/control.h"
+#include "core/control_snapshot.h"
+#include "core/tcp_rules.h"
 #include "core/fd.h"
 #include "core/fd_passing.h"
 #include "core/limits.h"
@@ -57,6 +60,7 @@ struct Cell {
   milliseconds backoff{0};
   int restarts = 0;
   std::string last_exit;
+  std::string remote_ip;  // per connection: the client's address, for the per-address limit
 };
 
 std::string signal_name(int sig) {
@@ -84,10 +88,14 @@ class Broker {
  private:
   void emit(const LogLine& line) { (void)write_full(options_.log_fd, line.finish()); }
   bool setup();
-  bool start(Cell& cell, std::vector<sandbox::FdGrant> extra = {});
+  bool start(Cell& cell, std::vector<sandbox::FdGrant> extra = {}, const std::vector<std::string>& environment = {});
   void handle_request(Cell& sender);
   void refuse(Cell& sender, RefusalReason reason, const std::string& text, std::string_view request);
   bool listen_all();
+  bool build_snapshot();
+  bool load_connection_policy();
+  void refuse_connection(const CellKind& kind, int connection, const std::string& remote, std::string_view reason,
+                         std::size_t line);
   void accept_connections(Listener& listener);
   void schedule_restart(Cell& cell);
   void reap();
@@ -135,6 +143,12 @@ class Broker {
   std::uint64_t next_client_ = 1;
   UniqueFd queue_dir_;
   UniqueFd control_dir_;
+  UniqueFd snapshot_;  // the sealed control snapshot, read-only (control_snapshot.h)
+  // Who may connect (control/tcp.smtp) and how many at once
+  // (control/smtpconnections, control/smtpconnectionsperip).
+  std::optional<TcpRules> tcp_rules_;
+  std::uint64_t max_connections_ = 1000;
+  std::uint64_t max_connections_per_ip_ = 50;
   UniqueFd inject_;
 
   std::vector<CellKind> kinds_;
@@ -202,7 +216,7 @@ bool Broker::open_grants() {
   return true;
 }
 
-bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
+bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::vector<std::string>& environment) {
   const CellKind& kind = *cell.kind;
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
@@ -222,10 +236,12 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
     return false;
   }
   sandbox::CellSpec spec = kind.spec;
+  spec.envp.insert(spec.envp.end(), environment.begin(), environment.end());
   spec.program_fd = program.get();
   spec.fds = std::move(extra);
   spec.fds.push_back({2, log_write.get()});
-  for (auto [name, fd] : {std::pair{FdName::queue, queue_dir_.get()}, std::pair{FdName::control, control_dir_.get()}}) {
+  for (auto [name, fd] : {std::pair{FdName::queue, queue_dir_.get()}, std::pair{FdName::control, control_dir_.get()},
+                          std::pair{FdName::snapshot, snapshot_.get()}}) {
     std::optional<int> number = kind.fd_number(name);
     if (!number) continue;
     if (fd < 0) {
@@ -284,6 +300,115 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra) {
   return true;
 }
 
+// Builds the control snapshot for cells that are granted one: a sealed
+// memfd, reopened read-only for the grants.
+bool Broker::build_snapshot() {
+  auto wants = [](const CellKind& kind) { return kind.fd_number(FdName::snapshot).has_value(); };
+  if (std::none_of(per_connection_.begin(), per_connection_.end(), wants) &&
+      std::none_of(kinds_.begin(), kinds_.end(), wants) && std::none_of(on_request_.begin(), on_request_.end(), wants)) {
+    return true;
+  }
+  std::string error;
+  if (!control_dir_) {
+    error = "no control directory";
+  } else {
+    UniqueFd copy(::fcntl(control_dir_.get(), F_DUPFD_CLOEXEC, 0));
+    auto directory = adopt_directory(std::move(copy));
+    if (!directory) {
+      error = "control directory: " + std::string(::strerror(directory.error()));
+    } else {
+      auto built = build_control_snapshot(*directory, smtpd_control_files);
+      if (!built) {
+        error = built.error();
+      } else {
+        const std::string path = "/proc/self/fd/" + std::to_string(built->get());
+        snapshot_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!snapshot_) error = "control snapshot: reopening read-only: " + std::string(::strerror(errno));
+      }
+    }
+  }
+  if (!error.empty()) {
+    emit(LogLine("broker-start-failed").add("error", error));
+    return false;
+  }
+  return true;
+}
+
+// The variables of control/tcp.smtp that reach a cell's environment: those
+// qmail-smtpd reads. Others (tcpserver passed any) are ignored, and said so
+// at start: an access file must not set LD_*, GLIBC_TUNABLES or TCP*.
+constexpr std::string_view connection_variables[] = {"RELAYCLIENT", "DATABYTES"};
+
+// control/tcp.smtp and the connection limits, read once at start.
+bool Broker::load_connection_policy() {
+  if (per_connection_.empty() || !control_dir_) return true;
+  UniqueFd copy(::fcntl(control_dir_.get(), F_DUPFD_CLOEXEC, 0));
+  auto directory = adopt_directory(std::move(copy));
+  if (!directory) {
+    emit(LogLine("broker-start-failed").add("error", "control directory: " + std::string(::strerror(directory.error()))));
+    return false;
+  }
+  for (auto [name, value] : {std::pair{"smtpconnections", &max_connections_},
+                             std::pair{"smtpconnectionsperip", &max_connections_per_ip_}}) {
+    const ControlEntry* entry = find_control(name);
+    auto text = read_control_file(*directory, name);
+    if (!text) {
+      emit(LogLine("broker-start-failed").add("error", format_control_error(name, text.error())));
+      return false;
+    }
+    if (!*text) continue;
+    auto number = parse_control_number(as_bytes(**text), entry->minimum, entry->maximum);
+    if (!number) {
+      emit(LogLine("broker-start-failed").add("error", format_control_error(name, number.error())));
+      return false;
+    }
+    if (*number) *value = **number;
+  }
+  auto rules_text = read_control_file(*directory, "tcp.smtp");
+  if (!rules_text) {
+    emit(LogLine("broker-start-failed").add("error", format_control_error("tcp.smtp", rules_text.error())));
+    return false;
+  }
+  if (*rules_text) {
+    auto rules = parse_tcp_rules(as_bytes(**rules_text));
+    if (!rules) {
+      emit(LogLine("broker-start-failed").add("error", describe(rules.error())));
+      return false;
+    }
+    for (const TcpRule& rule : rules->rules) {
+      for (const TcpVariable& variable : rule.variables) {
+        if (std::find(std::begin(connection_variables), std::end(connection_variables), variable.name) ==
+            std::end(connection_variables)) {
+          emit(LogLine("tcp-rules-ignored")
+                   .add("variable", variable.name)
+                   .add("line", static_cast<std::int64_t>(rule.line)));
+        }
+      }
+    }
+    tcp_rules_ = std::move(rules.value());
+  }
+  emit(LogLine("connection-policy")
+           .add("tcp_rules", tcp_rules_ ? static_cast<std::int64_t>(tcp_rules_->rules.size()) : std::int64_t{0})
+           .add("max_connections", static_cast<std::int64_t>(max_connections_))
+           .add("max_per_ip", static_cast<std::int64_t>(max_connections_per_ip_)));
+  return true;
+}
+
+// A connection the broker will not hand to a cell: an SMTP client is told
+// why with a 421 (one fixed line, sent without waiting), then closed.
+void Broker::refuse_connection(const CellKind& kind, int connection, const std::string& remote,
+                               std::string_view reason, std::size_t line) {
+  LogLine refused("connection-refused");
+  refused.add("cell", kind.name).add("remote", remote).add("reason", reason);
+  if (line != 0) refused.add("line", static_cast<std::int64_t>(line));
+  emit(refused);
+  if (kind.name != "qmail-smtpd" || reason == "denied") return;  // tcpserver closes a denied client without a word
+  const std::string_view text = reason == "too-many-from-address"
+                                    ? "421 4.7.0 Too many connections from your address, try again later\r\n"
+                                    : "421 4.3.2 Too many connections, try again later\r\n";
+  (void)::send(connection, text.data(), text.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 // Binds every per-connection cell's address before any cell starts.
 bool Broker::listen_all() {
   for (const CellKind& kind : per_connection_) {
@@ -309,6 +434,27 @@ bool Broker::listen_all() {
   return true;
 }
 
+// An IPv4 or IPv6 socket address as text (an IPv4-mapped IPv6 address as
+// IPv4, as tcpserver gives it) and its port.
+static std::pair<std::string, unsigned> address_text(const sockaddr_storage& address) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  unsigned port = 0;
+  if (address.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&address);
+    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    port = ntohs(in->sin_port);
+  } else if (address.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      ::inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
+    } else {
+      ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    }
+    port = ntohs(in6->sin6_port);
+  }
+  return {host, port};
+}
+
 // One cell per accepted connection, holding the connection at the number
 // its policy gives `connection`. The broker keeps no copy of it.
 void Broker::accept_connections(Listener& listener) {
@@ -321,26 +467,54 @@ void Broker::accept_connections(Listener& listener) {
     UniqueFd connection(
         ::accept4(listener.socket.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length, SOCK_CLOEXEC));
     if (!connection) return;  // EAGAIN: no more waiting; other errors: the next poll tries again
-    char host[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (peer.ss_family == AF_INET) {
-      const auto* in = reinterpret_cast<const sockaddr_in*>(&peer);
-      ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-      port = ntohs(in->sin_port);
-    } else if (peer.ss_family == AF_INET6) {
-      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&peer);
-      ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-      port = ntohs(in6->sin6_port);
+    sockaddr_storage local{};
+    socklen_t local_length = sizeof local;
+    if (::getsockname(connection.get(), reinterpret_cast<sockaddr*>(&local), &local_length) != 0) continue;
+    const auto [host, port] = address_text(peer);
+    const auto [local_host, local_port] = address_text(local);
+    const std::string remote = host + ":" + std::to_string(port);
+    // What tcpserver would give: the cell reads it from its environment.
+    std::vector<std::string> environment = {"PROTO=TCP", "TCPREMOTEIP=" + host, "TCPREMOTEPORT=" + std::to_string(port),
+                                            "TCPLOCALIP=" + local_host, "TCPLOCALPORT=" + std::to_string(local_port)};
+    if (tcp_rules_) {
+      std::optional<TcpClientAddress> client = tcp_client_address(peer);
+      TcpDecision decision = client ? match_tcp_rules(*tcp_rules_, *client) : TcpDecision{};
+      if (decision.verdict == TcpVerdict::deny) {
+        refuse_connection(kind, connection.get(), remote, "denied", decision.line);
+        continue;
+      }
+      for (const TcpVariable& variable : decision.variables) {
+        if (std::find(std::begin(connection_variables), std::end(connection_variables), variable.name) !=
+            std::end(connection_variables)) {
+          environment.push_back(variable.name + "=" + variable.value);
+        }
+      }
+    }
+    std::size_t of_kind = 0;
+    std::size_t of_address = 0;
+    for (const Cell& other : requested_) {
+      if (other.kind != &kind) continue;
+      ++of_kind;
+      if (other.remote_ip == host) ++of_address;
+    }
+    if (of_kind >= max_connections_) {
+      refuse_connection(kind, connection.get(), remote, "too-many-connections", 0);
+      continue;
+    }
+    if (of_address >= max_connections_per_ip_) {
+      refuse_connection(kind, connection.get(), remote, "too-many-from-address", 0);
+      continue;
     }
     Cell cell;
     cell.kind = &kind;
     cell.id = next_id_++;
     cell.transient = true;
+    cell.remote_ip = host;
     emit(LogLine("connection")
              .add("cell", kind.name)
              .add("id", static_cast<std::int64_t>(cell.id))
-             .add("remote", std::string(host) + ":" + std::to_string(port)));
-    if (start(cell, {{*number, connection.get()}})) requested_.push_back(std::move(cell));
+             .add("remote", remote));
+    if (start(cell, {{*number, connection.get()}}, environment)) requested_.push_back(std::move(cell));
   }
 }
 
@@ -552,6 +726,15 @@ void Broker::handle_injector(InjectClient& client) {
 void Broker::handle_request(Cell& sender) {
   auto received = receive_request(sender.requests.get(), Clock::now() + milliseconds(100));
   if (!received) {
+    // The cell has gone (end of file) or its socket failed: nobody to
+    // answer, and the channel is not polled again. A timeout waits for more.
+    if (const auto* frame = std::get_if<FrameError>(&received.error())) {
+      if (frame->kind == FrameErrc::end_of_file || frame->kind == FrameErrc::system) {
+        sender.requests.reset();
+        return;
+      }
+      if (frame->kind == FrameErrc::timeout) return;
+    }
     refuse(sender, RefusalReason::bad_request, describe(received.error()), "unknown");
     return;
   }
@@ -776,7 +959,7 @@ int Broker::run() {
     emit(LogLine("broker-start-failed").add("error", ::strerror(errno)).add("status_socket", options_.status_socket));
     return exit_system_error;
   }
-  if (!listen_all()) return exit_system_error;
+  if (!build_snapshot() || !load_connection_policy() || !listen_all()) return exit_system_error;
   // Everything that needed full root (sockets, directories, /dev/kmsg,
   // pre-created namespaces) is done: keep only what cell creation needs.
   if (options_.drop_privileges) {

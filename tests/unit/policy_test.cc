@@ -134,7 +134,7 @@ std::vector<Case> error_cases() {
       {PolicyErrc::bad_fd_number, with("fd 64 control\n"), p + " line 14: descriptor number '64' is not in 0..63"},
       {PolicyErrc::unknown_fd_name, with("fd 3 socket\n"),
        p + " line 14: unknown descriptor name 'socket': use connection, log, control, queue, message, envelope, "
-           "trigger, broker, home, maildir, pipe-in, pipe-out"},
+           "trigger, broker, home, maildir, pipe-in, pipe-out, snapshot"},
       {PolicyErrc::repeated_fd_number, with("fd 2 control\n"),
        p + " line 14: descriptor 2 is already granted on line 7"},
       {PolicyErrc::repeated_fd_name, with("fd 3 log\n"), p + " line 14: descriptor 'log' is already granted on line 7"},

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -552,6 +553,17 @@ TEST(SmtpSession, ReceivedFieldRefusesValuesThatAreNotWhatTheyClaim) {
   facts.esmtp = false;
   EXPECT_EQ(received_header(facts).substr(0, 59), "Received: from [IPv6:2001:db8::1] (client.example unknown)\n");
   EXPECT_EQ(rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
+  EXPECT_EQ(rfc5322_date(951782400), "Tue, 29 Feb 2000 00:00:00 +0000");
+  EXPECT_EQ(rfc5322_date(4107542399), "Sun, 28 Feb 2100 23:59:59 +0000");
+  EXPECT_EQ(rfc5322_date(1796284800 + 86399), "Fri, 04 Dec 2026 07:59:59 +0000");
+  // Against gmtime_r, a day at a time over 1970..2105.
+  for (std::time_t t = 0; t < 4260000000; t += 86400 + 3601) {
+    std::tm tm{};
+    ASSERT_NE(::gmtime_r(&t, &tm), nullptr);
+    char expected[64];
+    std::strftime(expected, sizeof expected, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    ASSERT_EQ(rfc5322_date(t), expected) << t;
+  }
 }
 
 TEST(SmtpSession, LogRecordsAcceptedMessagesAndRefusals) {

@@ -1,0 +1,318 @@
+// smtpd_cell_test.cc — qmail-smtpd for real: `qcell start --listen` hands
+// each TCP connection to a fresh qmail-smtpd cell, which queues through the
+// qmail-queue cell. A raw client, Python's smtplib and swaks send mail; the
+// cell's walls are read from /proc while a client holds it; relaying is
+// refused by default; every SMTP smuggling variant is refused end to end;
+// the timeout, the error limit and an endless command line close the
+// connection with their replies. Runs as root (CI does).
+#include <gtest/gtest.h>
+
+#include <pwd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "smtpd_broker.h"
+
+namespace {
+
+using namespace smtpd_test;
+using namespace std::string_literals;
+
+// The pid of the newest qmail-smtpd cell in the broker's log.
+pid_t newest_smtpd_pid(const std::string& log) {
+  pid_t pid = -1;
+  std::size_t at = 0;
+  const std::string marker = "event=cell-start cell=qmail-smtpd pid=";
+  while ((at = log.find(marker, at)) != std::string::npos) {
+    at += marker.size();
+    pid = static_cast<pid_t>(std::strtol(log.c_str() + at, nullptr, 10));
+  }
+  return pid;
+}
+
+std::string link_of(const std::string& path) {
+  char target[256] = {};
+  const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+  return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
+}
+
+// Runs a shell command, returning its exit status and output.
+std::pair<int, std::string> run(const std::string& command) {
+  std::string output;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return {-1, ""};
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+class SmtpdCell : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(broker.start()) << broker.log(); }
+  SmtpdBroker broker;
+};
+
+TEST_F(SmtpdCell, QueuesAMessageOnlyAfterTheQueueHasIt) {
+  Client c(broker.port());
+  ASSERT_TRUE(c.connected());
+  EXPECT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP");
+  EXPECT_EQ(c.command("EHLO client.example"), "250-mx.test");
+  EXPECT_EQ(c.command("MAIL FROM:<alice@sender.example>"), "250 2.1.0 Sender ok");
+  EXPECT_EQ(c.command("RCPT TO:<bob@example.org>"), "250 2.1.5 Recipient ok");
+  EXPECT_EQ(c.command("DATA"), "354 End data with <CR><LF>.<CR><LF>");
+  ASSERT_TRUE(c.send("Subject: hello\r\n\r\nbody line\r\n..stuffed\r\n.\r\n"));
+  const std::string queued = Client::first_line(c.reply());
+  EXPECT_EQ(queued.substr(0, 25), "250 2.0.0 Ok: queued as 2") << broker.log();
+  EXPECT_EQ(broker.queued(), 1U);
+  EXPECT_EQ(c.command("QUIT"), "221 2.0.0 mx.test closing connection");
+  EXPECT_TRUE(c.closed_by_server());
+  const std::set<std::string> messages = broker.messages();
+  ASSERT_EQ(messages.size(), 1U);
+  const std::string& message = *messages.begin();
+  EXPECT_NE(message.find("Received: from client.example (unknown [127.0.0.1])\n\tby mx.test (qcell) with ESMTP;\n"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("\nSubject: hello\n\nbody line\n.stuffed\n"), std::string::npos) << message;
+  EXPECT_FALSE(broker.wait_for("text=\"accepted id=2 from=alice@sender.example rcpts=1").empty());
+  EXPECT_FALSE(broker.wait_for("cell=qmail-smtpd pid=").empty());
+}
+
+TEST_F(SmtpdCell, RunsInsideItsWalls) {
+  Client c(broker.port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP");
+  const pid_t pid = newest_smtpd_pid(broker.log());
+  ASSERT_GT(pid, 0) << broker.log();
+  const std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
+  EXPECT_NE(status.find("Seccomp:\t2"), std::string::npos) << status;
+  EXPECT_NE(status.find("NoNewPrivs:\t1"), std::string::npos);
+  EXPECT_NE(status.find("CapEff:\t0000000000000000"), std::string::npos);
+  EXPECT_NE(status.find("CapPrm:\t0000000000000000"), std::string::npos);
+  EXPECT_NE(status.find("CapBnd:\t0000000000000000"), std::string::npos);
+  const passwd* qmaild = ::getpwnam("qmaild");
+  ASSERT_NE(qmaild, nullptr);
+  const std::string uid = std::to_string(qmaild->pw_uid);
+  EXPECT_NE(status.find("Uid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid), std::string::npos) << status;
+  // Exactly its four descriptors: the log, the connection, the broker, the snapshot.
+  std::vector<std::string> fds;
+  const std::string fd_dir = "/proc/" + std::to_string(pid) + "/fd";
+  if (DIR* d = ::opendir(fd_dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] != '.') fds.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+  }
+  std::sort(fds.begin(), fds.end());
+  EXPECT_EQ(fds, (std::vector<std::string>{"2", "3", "4", "5"}));
+  EXPECT_EQ(link_of(fd_dir + "/3").substr(0, 8), "socket:[");
+  EXPECT_EQ(link_of(fd_dir + "/5").substr(0, 20), "/memfd:qcell-control") << link_of(fd_dir + "/5");
+  // Its root is empty: no filesystem view.
+  EXPECT_EQ(run("ls -A /proc/" + std::to_string(pid) + "/root/").second, "");
+  // Its network namespace is not the host's.
+  EXPECT_NE(link_of("/proc/self/ns/net"), link_of("/proc/" + std::to_string(pid) + "/ns/net"));
+  EXPECT_EQ(c.command("QUIT"), "221 2.0.0 mx.test closing connection");
+}
+
+TEST_F(SmtpdCell, OpenRelayIsImpossibleByDefault) {
+  Client c(broker.port());
+  ASSERT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP");
+  c.command("EHLO outsider.example");
+  EXPECT_EQ(c.command("MAIL FROM:<spam@outsider.example>"), "250 2.1.0 Sender ok");
+  EXPECT_EQ(c.command("RCPT TO:<victim@elsewhere.example>"),
+            "553 5.7.1 Sorry, that domain isn't in my list of allowed rcpthosts");
+  // A source route through this host is discarded: the mailbox decides.
+  EXPECT_EQ(c.command("RCPT TO:<@mx.test:victim@elsewhere.example>"),
+            "553 5.7.1 Sorry, that domain isn't in my list of allowed rcpthosts");
+  EXPECT_EQ(c.command("RCPT TO:<victim@ELSEWHERE.example>"),
+            "553 5.7.1 Sorry, that domain isn't in my list of allowed rcpthosts");
+  EXPECT_EQ(c.command("DATA"), "554 5.5.1 No valid recipients");
+  EXPECT_EQ(broker.queued(), 0U);
+  EXPECT_FALSE(broker.wait_for("refused why=relay_denied to=victim@elsewhere.example remote=127.0.0.1").empty());
+}
+
+// Every end-of-data variant of the 2023 SMTP smuggling attacks, whole and
+// split across TCP segments: refused with 554 5.6.0, the connection closed,
+// nothing queued.
+TEST_F(SmtpdCell, SmugglingVariantsAreRefusedEndToEnd) {
+  const std::vector<std::string> attacks = {
+      "x\n.\nMAIL FROM:<e@vil.example>\r\n", "x\n.\r\nMAIL FROM:<e@vil.example>\r\n",
+      "x\r\n.\nMAIL FROM:<e@vil.example>\r\n", "x\r.\rMAIL FROM:<e@vil.example>\r\n",
+      "x\r\n.\rMAIL FROM:<e@vil.example>\r\n", "x\0\r\n.\r\n"s};
+  for (const std::string& attack : attacks) {
+    for (bool split : {false, true}) {
+      Client c(broker.port());
+      ASSERT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP");
+      c.command("EHLO c.example");
+      c.command("MAIL FROM:<a@sender.example>");
+      c.command("RCPT TO:<b@example.org>");
+      ASSERT_EQ(c.command("DATA"), "354 End data with <CR><LF>.<CR><LF>");
+      if (split) {
+        for (char byte : attack) {
+          c.send(std::string(1, byte));
+          std::this_thread::sleep_for(2ms);
+        }
+      } else {
+        c.send(attack);
+      }
+      EXPECT_EQ(Client::first_line(c.reply()).substr(0, 9), "554 5.6.0") << attack;
+      EXPECT_TRUE(c.closed_by_server()) << attack;
+    }
+  }
+  EXPECT_EQ(broker.queued(), 0U);
+}
+
+TEST_F(SmtpdCell, GarbageMeetsTheErrorLimit) {
+  Client c(broker.port());
+  ASSERT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP");
+  std::string batch;
+  for (int i = 0; i < 20; ++i) batch += "GET / HTTP/1.0\r\n";
+  c.send(batch);
+  for (int i = 1; i < 10; ++i) EXPECT_EQ(Client::first_line(c.reply()), "500 5.5.1 Unrecognised command") << i;
+  EXPECT_EQ(Client::first_line(c.reply()), "500 5.5.1 Unrecognised command");
+  EXPECT_EQ(Client::first_line(c.reply()), "421 4.7.0 Too many errors, closing connection");
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+// A command line that never ends: 500 after 2 KiB and the connection is
+// closed while the client is still sending; the cell never holds more.
+TEST_F(SmtpdCell, EndlessCommandLineIsCutOff) {
+  Client c(broker.port());
+  ASSERT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP");
+  const std::string chunk(1 << 16, 'A');
+  std::uint64_t sent = 0;
+  while (sent < (std::uint64_t{1} << 32) && c.send(chunk)) {
+    sent += chunk.size();
+    if (c.closed_by_server(0ms)) break;
+  }
+  EXPECT_LT(sent, std::uint64_t{64} << 20) << "the server kept reading";
+  EXPECT_TRUE(c.closed_by_server());
+  EXPECT_FALSE(broker.wait_for("close reason=line_too_long").empty()) << broker.log();
+}
+
+// control/tcp.smtp: RELAYCLIENT for one address, deny for another, the
+// default for the rest; the variables reach the cell's environment.
+TEST(SmtpdCellAccess, TcpRulesSetRelayClientAndDeny) {
+  SmtpdBroker broker;
+  broker.control("tcp.smtp", "127.0.0.3:allow,RELAYCLIENT=\"\"\n127.0.0.4:deny\n:allow\n");
+  ASSERT_TRUE(broker.start()) << broker.log();
+  EXPECT_FALSE(broker.wait_for("event=connection-policy tcp_rules=3 max_connections=1000 max_per_ip=50").empty());
+  {
+    Client relay(broker.port(), "127.0.0.1", "127.0.0.3");
+    ASSERT_EQ(Client::first_line(relay.reply()), "220 mx.test ESMTP");
+    relay.command("EHLO relay.example");
+    relay.command("MAIL FROM:<a@mx.test>");
+    EXPECT_EQ(relay.command("RCPT TO:<far@elsewhere.example>"), "250 2.1.5 Recipient ok");
+  }
+  {
+    Client outsider(broker.port(), "127.0.0.1", "127.0.0.5");
+    ASSERT_EQ(Client::first_line(outsider.reply()), "220 mx.test ESMTP");
+    outsider.command("EHLO outsider.example");
+    outsider.command("MAIL FROM:<a@outsider.example>");
+    EXPECT_EQ(outsider.command("RCPT TO:<far@elsewhere.example>"),
+              "553 5.7.1 Sorry, that domain isn't in my list of allowed rcpthosts");
+  }
+  Client denied(broker.port(), "127.0.0.1", "127.0.0.4");
+  EXPECT_EQ(denied.reply(3s), "");
+  EXPECT_TRUE(denied.closed_by_server());
+  EXPECT_FALSE(broker.wait_for("event=connection-refused cell=qmail-smtpd remote=127.0.0.4:").empty());
+  EXPECT_NE(broker.log().find("reason=denied line=2"), std::string::npos) << broker.log();
+}
+
+TEST(SmtpdCellAccess, BadTcpRulesStopTheBroker) {
+  SmtpdBroker broker;
+  broker.control("tcp.smtp", "=host.example:allow\n");
+  EXPECT_FALSE(broker.start());
+  EXPECT_NE(broker.log().find("event=broker-start-failed error=\"control/tcp.smtp line 1:"), std::string::npos)
+      << broker.log();
+}
+
+// The per-address limit answers 421 while another address is served; the
+// total limit likewise.
+TEST(SmtpdCellAccess, ConnectionLimitsAnswer421) {
+  SmtpdBroker broker;
+  broker.control("smtpconnectionsperip", "2");
+  broker.control("smtpconnections", "3");
+  ASSERT_TRUE(broker.start()) << broker.log();
+  Client first(broker.port(), "127.0.0.1", "127.0.0.6");
+  Client second(broker.port(), "127.0.0.1", "127.0.0.6");
+  ASSERT_EQ(Client::first_line(first.reply()), "220 mx.test ESMTP");
+  ASSERT_EQ(Client::first_line(second.reply()), "220 mx.test ESMTP");
+  Client third(broker.port(), "127.0.0.1", "127.0.0.6");
+  EXPECT_EQ(Client::first_line(third.reply()), "421 4.7.0 Too many connections from your address, try again later");
+  EXPECT_TRUE(third.closed_by_server());
+  Client other(broker.port(), "127.0.0.1", "127.0.0.7");
+  EXPECT_EQ(Client::first_line(other.reply()), "220 mx.test ESMTP");
+  Client fourth(broker.port(), "127.0.0.1", "127.0.0.8");
+  EXPECT_EQ(Client::first_line(fourth.reply()), "421 4.3.2 Too many connections, try again later");
+  // Once one leaves, the address may connect again.
+  EXPECT_EQ(first.command("QUIT"), "221 2.0.0 mx.test closing connection");
+  EXPECT_TRUE(first.closed_by_server());
+  EXPECT_FALSE(broker.wait_for("event=cell-exit cell=qmail-smtpd").empty());
+  Client again(broker.port(), "127.0.0.1", "127.0.0.6");
+  EXPECT_EQ(Client::first_line(again.reply()), "220 mx.test ESMTP");
+  EXPECT_FALSE(broker.wait_for("reason=too-many-from-address").empty());
+  EXPECT_FALSE(broker.wait_for("reason=too-many-connections").empty());
+}
+
+TEST(SmtpdCellTimeout, IdleClientGets421) {
+  SmtpdBroker broker;
+  broker.control("timeoutsmtpd", "1");
+  ASSERT_TRUE(broker.start()) << broker.log();
+  Client c(broker.port());
+  ASSERT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP");
+  const Clock::time_point begin = Clock::now();
+  EXPECT_EQ(Client::first_line(c.reply(5s)), "421 4.4.2 Timeout waiting for the client, closing connection");
+  EXPECT_GE(Clock::now() - begin, 900ms);
+  EXPECT_TRUE(c.closed_by_server());
+}
+
+TEST_F(SmtpdCell, PythonSmtplibSendsPipelinedAnd8Bit) {
+  const std::string script = R"(
+import smtplib, sys
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)
+code, text = s.ehlo('smtplib.example')
+assert code == 250 and b'PIPELINING' in text and b'8BITMIME' in text, text
+refused = s.sendmail('sender@example.net', ['one@example.org', 'two@mx.test'],
+                     'Subject: caf\u00e9\r\n\r\nna\u00efve body\r\n'.encode('utf-8'), mail_options=['BODY=8BITMIME'])
+assert refused == {}, refused
+try:
+    s.sendmail('sender@example.net', ['far@elsewhere.example'], b'x\r\n')
+    sys.exit('relayed')
+except smtplib.SMTPRecipientsRefused as e:
+    assert e.recipients['far@elsewhere.example'][0] == 553
+s.quit()
+print('ok')
+)";
+  const std::string path = broker.root() + "/client.py";
+  std::ofstream(path) << script;
+  auto [status, output] = run("python3 " + path + " " + std::to_string(broker.port()));
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output, "ok\n");
+  EXPECT_EQ(broker.queued(), 1U);
+  ASSERT_EQ(broker.messages().size(), 1U);
+  EXPECT_NE(broker.messages().begin()->find("na\xC3\xAFve body"), std::string::npos);
+}
+
+TEST_F(SmtpdCell, SwaksPlainAndPipelined) {
+  const std::string base = "swaks --server 127.0.0.1 --port " + std::to_string(broker.port()) +
+                           " --from a@sender.example --to b@example.org --helo swaks.example --timeout 20";
+  auto [plain, plain_output] = run(base + " --body 'plain body'");
+  EXPECT_EQ(plain, 0) << plain_output;
+  EXPECT_NE(plain_output.find("<-  250 2.0.0 Ok: queued as"), std::string::npos) << plain_output;
+  auto [piped, piped_output] = run(base + " --pipeline --body 'pipelined body'");
+  EXPECT_EQ(piped, 0) << piped_output;
+  EXPECT_NE(piped_output.find("<-  250 2.0.0 Ok: queued as"), std::string::npos) << piped_output;
+  auto [relay, relay_output] = run("swaks --server 127.0.0.1 --port " + std::to_string(broker.port()) +
+                                   " --from a@sender.example --to far@elsewhere.example --timeout 20");
+  EXPECT_NE(relay, 0) << relay_output;
+  EXPECT_NE(relay_output.find("<** 553 5.7.1 Sorry, that domain isn't in my list of allowed rcpthosts"),
+            std::string::npos)
+      << relay_output;
+  EXPECT_EQ(broker.queued(), 2U);
+}
+
+}  // namespace
