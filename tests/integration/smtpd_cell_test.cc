@@ -315,4 +315,124 @@ TEST_F(SmtpdCell, SwaksPlainAndPipelined) {
   EXPECT_EQ(broker.queued(), 2U);
 }
 
+// STARTTLS and AUTH: a self-signed certificate made by openssl, a secret
+// added with `qcell passwd`, real clients.
+class SmtpdTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string control = broker.root() + "/control";
+    auto [made, output] = run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " +
+                              control + "/smtpkey.pem -out " + control +
+                              "/smtpcert.pem -days 2 -subj /CN=mx.test");
+    ASSERT_EQ(made, 0) << output;
+    auto [added, added_output] =
+        run("printf 'secret\\n' | " QCELL_BINARY_DIR "/bin/qcell passwd --root " + broker.root() + " joe");
+    ASSERT_EQ(added, 0) << added_output;
+    ASSERT_EQ(added_output, "qcell passwd: added joe\n");
+    ASSERT_TRUE(broker.start()) << broker.log();
+  }
+  std::string swaks(const std::string& arguments) {
+    return "swaks --server 127.0.0.1 --port " + std::to_string(broker.port()) + " --helo swaks.example --timeout 20 " +
+           arguments;
+  }
+  SmtpdBroker broker;
+};
+
+TEST_F(SmtpdTls, OpensslStartTlsNegotiatesTls12OrLater) {
+  // s_client sends what it reads on stdin after the handshake; the pauses
+  // keep it from ending before the answers come.
+  auto [status, output] = run("(sleep 1; printf 'EHLO s.example\\r\\n'; sleep 1; printf 'QUIT\\r\\n'; sleep 1) | "
+                              "timeout 20 openssl s_client -starttls smtp -brief -nocommands -connect 127.0.0.1:" +
+                              std::to_string(broker.port()));
+  EXPECT_NE(output.find("Protocol version: TLSv1.3"), std::string::npos) << output;
+  EXPECT_NE(output.find("250-AUTH PLAIN LOGIN"), std::string::npos) << output;
+  EXPECT_NE(output.find("221 2.0.0 mx.test closing connection"), std::string::npos) << output;
+  auto [old_status, old_output] = run("printf 'QUIT\\r\\n' | timeout 20 openssl s_client -starttls smtp -tls1_1 "
+                                      "-connect 127.0.0.1:" + std::to_string(broker.port()));
+  EXPECT_NE(old_status, 0) << old_output;
+  EXPECT_FALSE(broker.wait_for("tls-failed error=").empty()) << broker.log();
+}
+
+TEST_F(SmtpdTls, SwaksTlsAuthPlainAndLoginMayRelay) {
+  auto [plain, plain_output] = run(swaks("--tls --auth PLAIN --auth-user joe --auth-password secret "
+                                         "--from joe@mx.test --to far@elsewhere.example"));
+  EXPECT_EQ(plain, 0) << plain_output;
+  EXPECT_NE(plain_output.find("<~  235 2.7.0 Authentication successful"), std::string::npos) << plain_output;
+  auto [login, login_output] = run(swaks("--tls --auth LOGIN --auth-user joe --auth-password secret "
+                                         "--from joe@mx.test --to far@elsewhere.example"));
+  EXPECT_EQ(login, 0) << login_output;
+  EXPECT_NE(login_output.find("<~  235 2.7.0 Authentication successful"), std::string::npos) << login_output;
+  auto [wrong, wrong_output] = run(swaks("--tls --auth PLAIN --auth-user joe --auth-password nope "
+                                         "--from joe@mx.test --to far@elsewhere.example"));
+  EXPECT_NE(wrong, 0);
+  EXPECT_NE(wrong_output.find("535 5.7.8 Authentication credentials invalid"), std::string::npos) << wrong_output;
+  // Without TLS, AUTH is not offered and not accepted.
+  auto [clear, clear_output] = run(swaks("--auth PLAIN --auth-user joe --auth-password secret "
+                                         "--from joe@mx.test --to far@elsewhere.example"));
+  EXPECT_NE(clear, 0);
+  EXPECT_EQ(clear_output.find("250-AUTH"), std::string::npos) << clear_output;
+  // Relay attempt with TLS but without AUTH.
+  auto [relay, relay_output] = run(swaks("--tls --from joe@mx.test --to far@elsewhere.example"));
+  EXPECT_NE(relay, 0);
+  EXPECT_NE(relay_output.find("553 5.7.1"), std::string::npos) << relay_output;
+  EXPECT_EQ(broker.queued(), 2U);
+  const std::set<std::string> messages = broker.messages();
+  for (const std::string& message : messages) {
+    EXPECT_NE(message.find("with ESMTPSA (TLSv1.3 "), std::string::npos) << message;
+    EXPECT_NE(message.find("\t(authenticated as joe);"), std::string::npos) << message;
+  }
+}
+
+// CVE-2011-0411: commands sent in clear text after STARTTLS, in the same
+// packet, must not be executed inside TLS.
+TEST_F(SmtpdTls, CommandsInjectedBeforeTheHandshakeAreDiscarded) {
+  const std::string script = R"(
+import socket, ssl, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)
+f = s.makefile('rb')
+def reply():
+    lines = []
+    while True:
+        line = f.readline()
+        lines.append(line)
+        if len(line) < 4 or line[3:4] == b' ':
+            return b''.join(lines)
+assert reply().startswith(b'220 ')
+s.sendall(b'EHLO c.example\r\n'); assert b'STARTTLS' in reply()
+s.sendall(b'STARTTLS\r\nEHLO injected.example\r\nMAIL FROM:<inject@evil.example>\r\n')
+assert reply().startswith(b'220 2.0.0'), 'no 220'
+context = ssl.create_default_context(); context.check_hostname = False; context.verify_mode = ssl.CERT_NONE
+t = context.wrap_socket(s, server_hostname='mx.test')
+g = t.makefile('rb')
+t.sendall(b'MAIL FROM:<a@b.example>\r\n')
+answer = g.readline()
+print(answer.decode().strip())
+t.sendall(b'QUIT\r\n'); print(g.readline().decode().strip())
+)";
+  const std::string path = broker.root() + "/inject.py";
+  std::ofstream(path) << script;
+  auto [status, output] = run("python3 " + path + " " + std::to_string(broker.port()));
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output, "503 5.5.1 Send EHLO or HELO first\n221 2.0.0 mx.test closing connection\n");
+}
+
+TEST_F(SmtpdTls, PythonSmtplibStartTlsAndLogin) {
+  const std::string script = R"(
+import smtplib, ssl, sys
+context = ssl.create_default_context(); context.check_hostname = False; context.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)
+s.starttls(context=context)
+s.login('joe', 'secret')
+assert s.sendmail('joe@mx.test', ['far@elsewhere.example'], b'Subject: t\r\n\r\nvia tls\r\n') == {}
+s.quit()
+print('ok')
+)";
+  const std::string path = broker.root() + "/login.py";
+  std::ofstream(path) << script;
+  auto [status, output] = run("python3 " + path + " " + std::to_string(broker.port()));
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_EQ(output, "ok\n");
+  EXPECT_EQ(broker.queued(), 1U);
+}
+
 }  // namespace

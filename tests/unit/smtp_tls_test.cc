@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -172,9 +173,9 @@ SslOwner connect_client(int fd, const ClientOptions& options, std::string& error
   SslOwner ssl(SSL_new(context.get()), &SSL_free);
   SSL_set_fd(ssl.get(), fd);
   if (SSL_connect(ssl.get()) != 1) {
-    char text[256];
-    ERR_error_string_n(ERR_get_error(), text, sizeof text);
-    error = text;
+    std::array<char, 256> text{};
+    ERR_error_string_n(ERR_get_error(), text.data(), text.size());
+    error = text.data();
     ERR_clear_error();
     return SslOwner(nullptr, &SSL_free);
   }
@@ -184,11 +185,11 @@ SslOwner connect_client(int fd, const ClientOptions& options, std::string& error
 // Reads exactly `size` bytes from the client SSL, or fewer at the end.
 std::string client_read(SSL* ssl, std::size_t size) {
   std::string got;
-  char buffer[16384];
+  std::array<char, 16384> buffer{};
   while (got.size() < size) {
     std::size_t n = 0;
-    if (SSL_read_ex(ssl, buffer, std::min(sizeof buffer, size - got.size()), &n) != 1) break;
-    got.append(buffer, n);
+    if (SSL_read_ex(ssl, buffer.data(), std::min(buffer.size(), size - got.size()), &n) != 1) break;
+    got.append(buffer.data(), n);
   }
   return got;
 }
@@ -206,8 +207,8 @@ bool client_write(SSL* ssl, std::string_view text) {
 class Peer {
  public:
   explicit Peer(std::function<void(int)> body) {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) std::abort();
+    std::array<int, 2> fds{};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds.data()) != 0) std::abort();
     server_.reset(fds[0]);
     thread_ = std::thread([fd = fds[1], body = std::move(body)] {
       UniqueFd own(fd);
@@ -465,9 +466,9 @@ TEST(SmtpTls, RefusesGarbageInsteadOfAClientHello) {
   std::string alert;
   Peer peer([&](int fd) {
     ASSERT_TRUE(write_full(fd, "EHLO client.example.org\r\n").ok());
-    char buffer[64];
-    ssize_t n = ::read(fd, buffer, sizeof buffer);  // an alert, then the end
-    if (n > 0) alert.assign(buffer, static_cast<std::size_t>(n));
+    std::array<char, 64> buffer{};
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());  // an alert, then the end
+    if (n > 0) alert.assign(buffer.data(), static_cast<std::size_t>(n));
   });
   auto connection = TlsConnection::accept(server_context(), peer.server_fd(), in(10s));
   ASSERT_FALSE(connection.ok());
@@ -512,8 +513,8 @@ TEST(SmtpTls, ATricklingClientCannotStretchTheHandshakeDeadline) {
   Peer peer([&](int fd) {
     // A handshake record header announcing 512 bytes, then one byte every
     // 20 ms: each poll wakes up, but the deadline is for the whole handshake.
-    const unsigned char header[] = {0x16, 0x03, 0x01, 0x02, 0x00};
-    if (::send(fd, header, sizeof header, MSG_NOSIGNAL) != sizeof header) return;
+    const std::array<unsigned char, 5> header = {0x16, 0x03, 0x01, 0x02, 0x00};
+    if (::send(fd, header.data(), header.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(header.size())) return;
     for (int i = 0; i < 500 && !stop; ++i) {
       unsigned char byte = 0x01;
       if (::send(fd, &byte, 1, MSG_NOSIGNAL) != 1) return;
@@ -713,8 +714,8 @@ void report_refused_syscall(int /*signal*/, siginfo_t* info, void* /*context*/) 
 
 // The client of the test below, a process of its own: one good session,
 // garbage instead of a ClientHello, silence, and a client that hangs up.
-[[noreturn]] void run_four_clients(const int (&fds)[4]) {
-  ::signal(SIGPIPE, SIG_IGN);
+[[noreturn]] void run_four_clients(const std::array<int, 4>& fds) {
+  if (::signal(SIGPIPE, SIG_IGN) == SIG_ERR) _exit(2);
   for (int fd : fds) {
     timeval limit{10, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
@@ -729,7 +730,7 @@ void report_refused_syscall(int /*signal*/, siginfo_t* info, void* /*context*/) 
   }
   if (!write_full(fds[1], "EHLO x\r\n").ok()) _exit(1);
   // fds[2]: nothing at all.
-  SslOwner gone = connect_client(fds[3], {}, error);
+  if (!connect_client(fds[3], {}, error)) _exit(3);  // a handshake, then gone
   ::close(fds[3]);
   _exit(0);
 }
@@ -745,13 +746,13 @@ TEST(SmtpTls, NeedsOnlyTheListedSyscallsOnceSetUp) {
   ASSERT_NE(shared, MAP_FAILED);
   refused_syscall = new (shared) std::atomic<int>(-1);
 
-  int server_fds[4];
-  int client_fds[4];
-  for (int i = 0; i < 4; ++i) {
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
-    server_fds[i] = fds[0];
-    client_fds[i] = fds[1];
+  std::array<int, 4> server_fds{};
+  std::array<int, 4> client_fds{};
+  for (std::size_t i = 0; i < server_fds.size(); ++i) {
+    std::array<int, 2> fds{};
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds.data()), 0);
+    server_fds.at(i) = fds[0];
+    client_fds.at(i) = fds[1];
   }
   pid_t client = ::fork();
   ASSERT_GE(client, 0);
