@@ -7,8 +7,12 @@
 
 #include <variant>
 
+#include "core/byte_buffer.h"
 #include "core/control.h"
+#include "core/control_snapshot.h"
 #include "core/fd.h"
+#include "core/tcp_rules.h"
+#include "qmail-smtpd/smtpd_config.h"
 #include "qcell/policies.h"
 #include "sandbox/sandbox.h"
 
@@ -54,6 +58,35 @@ CheckReport check_installation(std::string_view root) {
     const ControlSetting* setting = set->find(entry.name);
     report.output += "control " + std::string(entry.name) + " = " + render(setting->value) + " (" +
                      (setting->from_file ? "file" : "default") + ")\n";
+  }
+  // qmail-smtpd's files as its cell reads them (the snapshot: TLS
+  // certificate and key, smtpsecrets), and the broker's control/tcp.smtp.
+  auto fail_with = [&report](const std::string& text) {
+    report.exit_code = exit_config_error;
+    report.errors = "qcell check: " + text + "\n";
+    return report;
+  };
+  if (auto tls = smtpd::initialise_tls_library(); !tls) return fail_with(tls.error().text);
+  auto snapshot_fd = build_control_snapshot(*dir, smtpd_control_files);
+  if (!snapshot_fd) return fail_with(snapshot_fd.error());
+  auto snapshot = ControlSnapshot::open(std::move(snapshot_fd.value()));
+  if (!snapshot) return fail_with(snapshot.error());
+  auto setup = smtpd::load_smtpd_setup(*snapshot, [](const char*) -> const char* { return nullptr; });
+  if (!setup) return fail_with(setup.error());
+  report.output += std::string("qmail-smtpd: starttls=") + (setup->tls ? "yes" : "no (no control/smtpcert.pem)") +
+                   " auth=" +
+                   (setup->secrets ? (setup->tls ? std::to_string(setup->secrets->users.size()) + " users"
+                                                 : std::string("no (smtpsecrets without a certificate)"))
+                                   : std::string("no (no control/smtpsecrets)")) +
+                   "\n";
+  auto rules_text = read_control_file(*dir, "tcp.smtp");
+  if (!rules_text) return fail_with(format_control_error("tcp.smtp", rules_text.error()));
+  if (*rules_text) {
+    auto rules = parse_tcp_rules(as_bytes(**rules_text));
+    if (!rules) return fail_with(describe(rules.error()));
+    report.output += "tcp.smtp: " + std::to_string(rules->rules.size()) + " rules\n";
+  } else {
+    report.output += "tcp.smtp: (not set: every client is allowed, none may relay without AUTH)\n";
   }
   report.output += "qcell check: control files ok\n";
   return report;
