@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -66,6 +67,18 @@ struct Cell {
 std::string signal_name(int sig) {
   const char* abbrev = ::sigabbrev_np(sig);
   return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
+}
+
+// The broker's own descriptors for each cell (its log pipe, its request
+// channel) live from number 4096 up, so that with a thousand connection
+// cells the descriptors handed to a new cell still get numbers below the
+// 1021 that spawn_cell() requires of them (docs/cells.md, step 6). Where the
+// limit does not allow it, the descriptor stays where it is.
+UniqueFd keep_high(UniqueFd fd) {
+  if (!fd || fd.get() >= 4096) return fd;
+  const int high = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, 4096);
+  if (high < 0) return fd;
+  return UniqueFd(high);
 }
 
 struct Listener {
@@ -281,10 +294,10 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::v
     return false;
   }
   if (requests_mine) ::fcntl(requests_mine.get(), F_SETFL, O_NONBLOCK);
-  cell.requests = std::move(requests_mine);
+  cell.requests = keep_high(std::move(requests_mine));
   ::fcntl(log_read.get(), F_SETFL, O_NONBLOCK);
   cell.pid = *pid;
-  cell.log = std::move(log_read);
+  cell.log = keep_high(std::move(log_read));
   cell.partial.clear();
   cell.started = Clock::now();
   LogLine started("cell-start");
@@ -955,6 +968,13 @@ void Broker::shutdown() {
 }
 
 int Broker::run() {
+  // Each connection cell costs the broker two descriptors (its log pipe and
+  // its request channel): take the hard limit for the soft one, so that
+  // control/smtpconnections is what bounds connections, not a shell's 1024.
+  if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &files);
+  }
   if (!setup()) {
     emit(LogLine("broker-start-failed").add("error", ::strerror(errno)).add("status_socket", options_.status_socket));
     return exit_system_error;

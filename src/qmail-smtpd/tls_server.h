@@ -60,12 +60,13 @@ struct TlsError {
   int sys_errno = 0;  // for `system`
   // One line for the log: the fixed description of `kind` (docs/smtpd-tls.md),
   // then OpenSSL's first error string or strerror, e.g.
-  // "certificate chain PEM does not parse: error:0480006C:PEM routines::no start line".
+  // "bad certificate chain PEM: first certificate: error:0480006C:PEM
+  // routines::no start line (Expecting: CERTIFICATE)".
   std::string text;
 };
 
 std::string_view tls_error_name(TlsErrc kind) noexcept;         // "bad_certificate"
-std::string_view tls_error_description(TlsErrc kind) noexcept;  // "certificate chain PEM does not parse"
+std::string_view tls_error_description(TlsErrc kind) noexcept;  // "bad certificate chain PEM"
 
 // Initialises OpenSSL without its configuration file and seeds its public
 // and private random generators (RAND_bytes, RAND_priv_bytes), so that
@@ -162,7 +163,8 @@ class TlsConnection {
   TlsConnection(std::unique_ptr<detail::SocketState> state, std::unique_ptr<SSL, Free> ssl) noexcept
       : state_(std::move(state)), ssl_(std::move(ssl)) {}
 
-  // Declared in this order so that the SSL (and its BIO) goes first.
+  // Declared in this order so that the SSL (and its BIO) goes first; SSL_free
+  // never reads the state, so a move assignment's order does not matter.
   std::unique_ptr<detail::SocketState> state_;
   std::unique_ptr<SSL, Free> ssl_;
   bool failed_ = false;  // a fatal error: no more I/O, no close_notify (OpenSSL forbids it)

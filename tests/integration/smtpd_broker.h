@@ -92,6 +92,11 @@ class SmtpdBroker {
     while (Clock::now() < end) {
       const std::string text = log();
       if (text.find("event=broker-start-failed") != std::string::npos) return false;
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // qcell start refused to run (its checks failed)
+        pid_ = -1;
+        return false;
+      }
       if (text.find("text=\"ready max_bytes=") != std::string::npos && text.find("event=listen") != std::string::npos) {
         return true;
       }

@@ -70,6 +70,20 @@ TEST(ShippedFilters, QueueCellDiesOnSyscallsOutsideItsPolicy) {
   }
 }
 
+// qmail-smtpd reads hostile bytes all day: it must not open a file, make a
+// socket or connect, or start a program, and may do what a session needs.
+TEST(ShippedFilters, SmtpdCellDiesOnSyscallsOutsideItsPolicy) {
+  sandbox::BpfProgram program = filter_of("qmail-smtpd");
+  for (long forbidden : {long{SYS_openat}, long{SYS_socket}, long{SYS_execve}}) {
+    int status = run_filtered(program, forbidden);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << "syscall " << forbidden << " status " << status;
+  }
+  for (long allowed : {long{SYS_recvfrom}, long{SYS_sendto}, long{SYS_pipe2}, long{SYS_sendmsg}, long{SYS_poll}}) {
+    int status = run_filtered(program, allowed);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "syscall " << allowed << " status " << status;
+  }
+}
+
 TEST(ShippedFilters, TestCellDiesOnPtrace) {
   int status = run_filtered(filter_of("qcell-testcell"), SYS_ptrace);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << status;
