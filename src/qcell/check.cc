@@ -66,13 +66,17 @@ CheckReport check_installation(std::string_view root) {
     report.errors = "qcell check: " + text + "\n";
     return report;
   };
-  if (auto tls = smtpd::initialise_tls_library(); !tls) return fail_with(tls.error().text);
   auto snapshot_fd = build_control_snapshot(*dir, smtpd_control_files);
   if (!snapshot_fd) return fail_with(snapshot_fd.error());
   auto snapshot = ControlSnapshot::open(std::move(snapshot_fd.value()));
   if (!snapshot) return fail_with(snapshot.error());
   auto setup = smtpd::load_smtpd_setup(*snapshot, [](const char*) -> const char* { return nullptr; });
   if (!setup) return fail_with(setup.error());
+  if (setup->tls) {
+    if (auto context = smtpd::make_tls_context(*setup->tls); !context) {
+      return fail_with("control/smtpcert.pem or smtpkey.pem: " + context.error().text);
+    }
+  }
   report.output += std::string("qmail-smtpd: starttls=") + (setup->tls ? "yes" : "no (no control/smtpcert.pem)") +
                    " auth=" +
                    (setup->secrets ? (setup->tls ? std::to_string(setup->secrets->users.size()) + " users"

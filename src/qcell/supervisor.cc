@@ -3,6 +3,8 @@
 #include "qcell/supervisor.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -480,6 +482,10 @@ void Broker::accept_connections(Listener& listener) {
     UniqueFd connection(
         ::accept4(listener.socket.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length, SOCK_CLOEXEC));
     if (!connection) return;  // EAGAIN: no more waiting; other errors: the next poll tries again
+    // Replies are written whole, one write per batch of commands: Nagle's
+    // algorithm would only hold the last one back behind a delayed ACK.
+    const int on = 1;
+    (void)::setsockopt(connection.get(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     sockaddr_storage local{};
     socklen_t local_length = sizeof local;
     if (::getsockname(connection.get(), reinterpret_cast<sockaddr*>(&local), &local_length) != 0) continue;

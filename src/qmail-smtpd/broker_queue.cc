@@ -9,6 +9,8 @@
 #include <variant>
 
 #include "core/broker_request.h"
+#include "core/cell_skeleton.h"
+#include "core/log_line.h"
 #include "core/fd.h"
 #include "core/fd_passing.h"
 #include "core/limits.h"
@@ -121,12 +123,30 @@ Result<std::unique_ptr<Injection>, int> BrokerQueue::open() {
   UniqueFd envelope_write(envelope[1]);
   const int handed[] = {message_read.get(), envelope_read.get()};
   const auto deadline = Clock::now() + std::chrono::seconds(60);
-  if (!send_request(channel_, SpawnQueue{}, handed, deadline)) return fail(code(Exit::connection_error));
+  // ETOOMANYREFS: the kernel bounds the descriptors in flight over Unix
+  // sockets per user by the sender's RLIMIT_NOFILE, and every qmail-smtpd
+  // cell is the same user: with many sessions at once the broker may not
+  // have taken the others' yet. It passes as the broker reads: retry.
+  for (int attempt = 0;; ++attempt) {
+    auto sent = send_request(channel_, SpawnQueue{}, handed, deadline);
+    if (sent) break;
+    const auto* frame = std::get_if<FrameError>(&sent.error());
+    if (frame != nullptr && frame->kind == FrameErrc::system && frame->sys_errno == ETOOMANYREFS &&
+        Clock::now() < deadline && attempt < 2000) {
+      ::usleep(1000);
+      continue;
+    }
+    cell_log("broker-channel-error step=send error=" + log_value(describe(sent.error()), 200));
+    return fail(code(Exit::connection_error));
+  }
   message_read.reset();
   envelope_read.reset();
   for (int skipped = 0; skipped < 1024; ++skipped) {
     auto reply = receive_reply(channel_, deadline);
-    if (!reply) return fail(code(Exit::connection_error));
+    if (!reply) {
+      cell_log("broker-channel-error step=receive error=" + log_value(describe(reply.error()), 200));
+      return fail(code(Exit::connection_error));
+    }
     if (const auto* started = std::get_if<Started>(&*reply)) {
       return std::unique_ptr<Injection>(
           new BrokerInjection(*this, started->cell_id, std::move(message_write), std::move(envelope_write)));

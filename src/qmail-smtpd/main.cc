@@ -56,7 +56,6 @@ int main() {
   }
   ::signal(SIGPIPE, SIG_IGN);
   if (::sodium_init() < 0) return refuse_start("libsodium cannot be initialised");
-  if (auto tls = initialise_tls_library(); !tls) return refuse_start(tls.error().text);
   auto snapshot = ControlSnapshot::open(UniqueFd(snapshot_fd));
   if (!snapshot) return refuse_start(snapshot.error());
   auto setup = load_smtpd_setup(*snapshot, environment);

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "core/limits.h"
+#include "core/log_line.h"
 
 namespace qcell::smtpd {
 
@@ -41,6 +42,7 @@ enum class ReadStatus : std::uint8_t { data, eof, timeout, error };
 struct Link {
   int input;
   int output;
+  std::optional<TlsContext> context;  // kept as long as the connection that uses it
   std::optional<TlsConnection> tls;
 
   ReadStatus read(std::span<std::byte> buffer, Deadline deadline, std::size_t& got) {
@@ -70,14 +72,17 @@ struct Link {
                             deadline)
           .ok();
     }
+    // Send first (a reply nearly always fits the socket buffer), wait only
+    // when the socket is full.
     std::size_t done = 0;
     while (done < bytes.size()) {
-      if (!wait_for(output, POLLOUT, deadline)) return false;
       ssize_t n = ::send(output, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0 && errno == ENOTSOCK) n = ::write(output, bytes.data() + done, bytes.size() - done);
       if (n < 0) {
-        if (errno == EINTR || errno == EAGAIN) continue;
-        return false;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return false;
+        if (!wait_for(output, POLLOUT, deadline) || Clock::now() >= deadline) return false;
+        continue;
       }
       done += static_cast<std::size_t>(n);
     }
@@ -100,7 +105,7 @@ std::string_view serve_end_name(ServeEnd end) noexcept {
 }
 
 ServeEnd serve(int input, int output, Session& session, const ServeOptions& options) {
-  Link link{input, output, std::nullopt};
+  Link link{input, output, std::nullopt, std::nullopt};
   auto drain_log = [&] {
     if (options.log) {
       for (const std::string& line : session.log()) options.log(line);
@@ -142,9 +147,17 @@ ServeEnd serve(int input, int output, Session& session, const ServeOptions& opti
         drain_log();
         return ServeEnd::tls_failed;
       }
-      auto tls = TlsConnection::accept(*options.tls, input, Clock::now() + options.timeout);
+      auto context = make_tls_context(*options.tls);
+      if (!context) {
+        if (options.log) options.log("tls-failed error=" + log_value(context.error().text, 300));
+        session.end_of_input();
+        drain_log();
+        return ServeEnd::tls_failed;
+      }
+      link.context.emplace(std::move(context.value()));
+      auto tls = TlsConnection::accept(*link.context, input, Clock::now() + options.timeout);
       if (!tls) {
-        if (options.log) options.log("tls-failed error=" + tls.error().text);
+        if (options.log) options.log("tls-failed error=" + log_value(tls.error().text, 300));
         session.end_of_input();
         drain_log();
         return ServeEnd::tls_failed;

@@ -13,13 +13,14 @@
 #include <string_view>
 
 #include "qmail-smtpd/session.h"
+#include "qmail-smtpd/smtpd_config.h"
 #include "qmail-smtpd/tls_server.h"
 
 namespace qcell::smtpd {
 
 struct ServeOptions {
   std::chrono::seconds timeout{1200};  // timeoutsmtpd: for each read and each write
-  const TlsContext* tls = nullptr;     // null: STARTTLS is never offered
+  const TlsPem* tls = nullptr;         // null: STARTTLS is never offered; the context is made at STARTTLS
   std::function<void(std::string_view)> log;  // one line per session event
 };
 

@@ -102,10 +102,8 @@ Result<SmtpdSetup, std::string> load_smtpd_setup(const ControlSnapshot& snapshot
   auto key = raw(snapshot, "smtpkey.pem");
   if (!key) return fail(key.error());
   if (*cert) {
-    const std::string& key_pem = *key ? **key : **cert;  // qmail's servercert.pem holds both
-    auto context = TlsContext::from_pem(**cert, key_pem);
-    if (!context) return fail("control/smtpcert.pem: " + context.error().text);
-    setup.tls.emplace(std::move(context.value()));
+    // qmail's servercert.pem holds both: without smtpkey.pem the key is looked for in the certificate file.
+    setup.tls = TlsPem{**cert, *key ? **key : **cert};
     config.tls_offered = true;
   }
   auto secrets_text = raw(snapshot, "smtpsecrets");
@@ -123,6 +121,11 @@ Result<SmtpdSetup, std::string> load_smtpd_setup(const ControlSnapshot& snapshot
   client.local_ip = env_or_empty(environment, "TCPLOCALIP");
   if (const char* relay = environment("RELAYCLIENT"); relay != nullptr) client.relay_client = std::string(relay);
   return setup;
+}
+
+Result<TlsContext, TlsError> make_tls_context(const TlsPem& pem) {
+  if (auto ready = initialise_tls_library(); !ready) return fail(ready.error());
+  return TlsContext::from_pem(pem.chain, pem.key);
 }
 
 AuthVerdict SecretsAuthenticator::verify(std::string_view user, std::string_view password) {

@@ -18,11 +18,23 @@
 
 namespace qcell::smtpd {
 
+// The certificate chain and key, as PEM text. The OpenSSL context is made
+// from them only when a client sends STARTTLS (make_tls_context): a session
+// without TLS pays neither the library's set-up nor its memory.
+struct TlsPem {
+  std::string chain;
+  std::string key;
+};
+
+// Initialises OpenSSL (once) and builds the context; qcell check calls it
+// at once to refuse a bad certificate or key before the broker starts.
+Result<TlsContext, TlsError> make_tls_context(const TlsPem& pem);
+
 struct SmtpdSetup {
   SessionConfig session;
   ClientInfo client;
   std::chrono::seconds timeout{1200};    // control/timeoutsmtpd
-  std::optional<TlsContext> tls;         // control/smtpcert.pem and smtpkey.pem, when both exist
+  std::optional<TlsPem> tls;             // control/smtpcert.pem and smtpkey.pem (or the key in the certificate file)
   std::optional<Secrets> secrets;        // control/smtpsecrets, when it exists
 };
 
