@@ -139,6 +139,22 @@ TEST(SmtpdAbuse, DataOfMoreThanFourGiBIsRefusedAtDatabytes) {
   EXPECT_FALSE(broker.wait_for("refused why=too_big bytes=").empty());
 }
 
+// Postfix's smtp-source: 20 sessions at once, 1000 messages of 5 KiB with a
+// new connection (and so a new cell) for each, then 1000 more over 20
+// connections kept open (-d): every one lands in the queue.
+TEST(SmtpdAbuse, SmtpSourceLoadLandsInTheQueue) {
+  SmtpdBroker broker;
+  ASSERT_TRUE(broker.start()) << broker.log();
+  const std::string target = " 127.0.0.1:" + std::to_string(broker.port());
+  const std::string common = "smtp-source -s 20 -m 1000 -l 5120 -f load@sender.example -t rcpt@example.org";
+  ASSERT_EQ(std::system((common + target).c_str()), 0) << interesting(broker.log());
+  EXPECT_EQ(broker.queued(), 1000U);
+  ASSERT_EQ(std::system((common + " -d" + target).c_str()), 0) << interesting(broker.log());
+  EXPECT_EQ(broker.queued(), 2000U);
+  EXPECT_EQ(broker.log().find("broker-channel-error"), std::string::npos) << interesting(broker.log());
+  EXPECT_EQ(broker.log().find("queue-failed"), std::string::npos);
+}
+
 // Random bytes: answered with 500s or refused for a bare CR/LF, and the
 // connection ends either way.
 TEST(SmtpdAbuse, RandomBytesEndInADisconnect) {
