@@ -3,7 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include <chrono>
 #include <variant>
@@ -113,6 +118,20 @@ class BrokerInjection final : public Injection {
 };
 
 Result<std::unique_ptr<Injection>, int> BrokerQueue::open() {
+  if (!socket_path_.empty()) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (socket_path_.size() >= sizeof address.sun_path) return fail(code(Exit::connection_error));
+    std::memcpy(address.sun_path, socket_path_.c_str(), socket_path_.size() + 1);
+    connection_.reset(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!connection_ || ::connect(connection_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      cell_log("broker-channel-error step=connect error=" + log_value(::strerror(errno), 200));
+      connection_.reset();
+      return fail(code(Exit::connection_error));
+    }
+    channel_ = connection_.get();
+    abandoned_.clear();  // a fresh connection carries only this injection's replies
+  }
   int message[2];
   int envelope[2];
   if (::pipe2(message, O_CLOEXEC) != 0) return fail(code(Exit::out_of_memory));

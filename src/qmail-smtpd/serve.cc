@@ -142,7 +142,8 @@ ServeEnd serve(int input, int output, Session& session, const ServeOptions& opti
     if (!flush()) return ServeEnd::write_error;
     if (action == SessionAction::close) break;
     if (action == SessionAction::start_tls) {
-      if (options.tls == nullptr || input != output) {
+      // Under tcpserver 0 and 1 are the same socket: TLS runs on `input`.
+      if (options.tls == nullptr) {
         session.end_of_input();
         drain_log();
         return ServeEnd::tls_failed;
