@@ -75,7 +75,8 @@ class SmtpdBroker {
   int port() const { return port_; }
 
   // Starts the broker and waits until it listens and a queue cell is ready.
-  bool start() {
+  // `address`: where qmail-smtpd listens ("127.0.0.1" or "[::1]").
+  bool start(const std::string& address = "127.0.0.1") {
     port_ = pick_port();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -83,7 +84,7 @@ class SmtpdBroker {
       ::dup2(log, 1);
       ::dup2(log, 2);
       std::string policy = root_ + "/policy";
-      std::string listen = "qmail-smtpd@127.0.0.1:" + std::to_string(port_);
+      std::string listen = "qmail-smtpd@" + address + ":" + std::to_string(port_);
       ::execl(QCELL_BINARY_DIR "/bin/qcell", "qcell", "start", "--root", root_.c_str(), "--policy-dir", policy.c_str(),
               "--bin-dir", QCELL_BINARY_DIR "/bin", "--listen", listen.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);

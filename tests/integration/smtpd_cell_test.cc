@@ -259,6 +259,25 @@ TEST(SmtpdCellAccess, ConnectionLimitsAnswer421) {
   EXPECT_FALSE(broker.wait_for("reason=too-many-connections").empty());
 }
 
+TEST(SmtpdCellIpv6, ListensAndRecordsTheIpv6Client) {
+  SmtpdBroker broker;
+  ASSERT_TRUE(broker.start("[::1]")) << broker.log();
+  const std::string script = R"(
+import smtplib, sys
+s = smtplib.SMTP('::1', int(sys.argv[1]), timeout=20)
+assert s.sendmail('a@sender.example', ['b@example.org'], b'Subject: v6\r\n\r\nover IPv6\r\n') == {}
+s.quit()
+print('ok')
+)";
+  const std::string path = broker.root() + "/v6.py";
+  std::ofstream(path) << script;
+  auto [status, output] = run("python3 " + path + " " + std::to_string(broker.port()));
+  EXPECT_EQ(status, 0) << output << broker.log();
+  ASSERT_EQ(broker.messages().size(), 1U);
+  EXPECT_NE(broker.messages().begin()->find("(unknown [IPv6:::1])"), std::string::npos) << *broker.messages().begin();
+  EXPECT_FALSE(broker.wait_for("event=connection cell=qmail-smtpd id=").empty());
+}
+
 TEST(SmtpdCellTimeout, IdleClientGets421) {
   SmtpdBroker broker;
   broker.control("timeoutsmtpd", "1");
@@ -307,13 +326,36 @@ TEST_F(SmtpdCell, SwaksPlainAndPipelined) {
   auto [piped, piped_output] = run(base + " --pipeline --body 'pipelined body'");
   EXPECT_EQ(piped, 0) << piped_output;
   EXPECT_NE(piped_output.find("<-  250 2.0.0 Ok: queued as"), std::string::npos) << piped_output;
+  const std::string eight_body = broker.root() + "/eight.txt";
+  std::ofstream(eight_body) << "caf\xC3\xA9 8-bit body\n";
+  auto [eight, eight_output] = run(base + " --body @" + eight_body + " --add-header 'Content-Transfer-Encoding: 8bit'");
+  EXPECT_EQ(eight, 0) << eight_output;
+  EXPECT_NE(eight_output.find("<-  250 2.0.0 Ok: queued as"), std::string::npos) << eight_output;
   auto [relay, relay_output] = run("swaks --server 127.0.0.1 --port " + std::to_string(broker.port()) +
                                    " --from a@sender.example --to far@elsewhere.example --timeout 20");
   EXPECT_NE(relay, 0) << relay_output;
   EXPECT_NE(relay_output.find("<** 553 5.7.1 Sorry, that domain isn't in my list of allowed rcpthosts"),
             std::string::npos)
       << relay_output;
-  EXPECT_EQ(broker.queued(), 2U);
+  EXPECT_EQ(broker.queued(), 3U);
+  bool eight_bit_found = false;
+  for (const std::string& message : broker.messages()) {
+    eight_bit_found |= message.find("caf\xC3\xA9 8-bit body") != std::string::npos;
+  }
+  EXPECT_TRUE(eight_bit_found);
+}
+
+TEST(SmtpdCellSize, SwaksOversizedMessageIsRefused) {
+  SmtpdBroker broker;
+  broker.control("databytes", "10000");
+  ASSERT_TRUE(broker.start()) << broker.log();
+  const std::string body = broker.root() + "/big.txt";
+  std::ofstream(body) << std::string(20000, 'x') << "\n";
+  auto [status, output] = run("swaks --server 127.0.0.1 --port " + std::to_string(broker.port()) +
+                              " --from a@sender.example --to b@example.org --timeout 20 --body @" + body);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(output.find("<** 552 5.3.4 message too big: more than 10000 bytes"), std::string::npos) << output;
+  EXPECT_EQ(broker.queued(), 0U);
 }
 
 // STARTTLS and AUTH: a self-signed certificate made by openssl, a secret
