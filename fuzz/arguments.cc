@@ -2,7 +2,8 @@
 // queue's programs: qmail-inject's arguments, its QMAILINJECT letters and
 // argument addresses, sendmail's command line (words split at NUL bytes),
 // and queue message ids as the queue tools read them from file names
-// (parse_canonical_decimal, also with a small maximum). No
+// (parse_canonical_decimal, also with a small maximum), and `qcell passwd`'s
+// arguments (a parsed user name is one control/smtpsecrets accepts). No
 // crash, no unbounded work; a message id that parses prints back the same.
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +13,9 @@
 
 #include "core/decimal.h"
 #include "core/queue_layout.h"
+#include "qcell/passwd_command.h"
 #include "qmail-inject/inject.h"
+#include "qmail-smtpd/secrets.h"
 #include "sendmail/translate.h"
 
 namespace {
@@ -40,6 +43,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)qcell::inject::parse_arguments(argv);
   (void)qcell::sendmail::parse_command_line("sendmail", argv);
   (void)qcell::sendmail::parse_command_line("mailq", argv);
+  // qcell passwd ARGS: argv[0] "qcell", argv[1] "passwd", then the words.
+  std::vector<char*> passwd_argv = {const_cast<char*>("qcell"), const_cast<char*>("passwd")};
+  for (const std::string& w : words) passwd_argv.push_back(const_cast<char*>(w.c_str()));
+  if (auto parsed = qcell::parse_passwd_arguments(static_cast<int>(passwd_argv.size()), passwd_argv.data())) {
+    require(qcell::smtpd::valid_secrets_user(parsed->user) && !parsed->root.empty());
+  } else {
+    require(!parsed.error().text.empty());
+  }
   (void)qcell::inject::parse_inject_flags(text);
   (void)qcell::inject::parse_argument_address(text, true);
   (void)qcell::inject::parse_argument_address(text, false);
