@@ -741,6 +741,16 @@ void report_refused_syscall(int /*signal*/, siginfo_t* info, void* /*context*/) 
 // with close_notify, a handshake refused (an alert sent), a handshake
 // deadline, and a write to a client that is gone (EPIPE, no SIGPIPE).
 TEST(SmtpTls, NeedsOnlyTheListedSyscallsOnceSetUp) {
+  // The sanitizer runtimes make system calls of their own (mmap for shadow
+  // memory, sigaltstack) that the list rightly leaves out; the qmail-smtpd
+  // cell is never built with them.
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "the sanitizer runtime's own system calls are not the TLS layer's";
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  GTEST_SKIP() << "the sanitizer runtime's own system calls are not the TLS layer's";
+#endif
+#endif
   (void)server_context();  // material made, and OpenSSL set up, before forking
   void* shared = ::mmap(nullptr, sizeof(std::atomic<int>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(shared, MAP_FAILED);

@@ -189,7 +189,11 @@ void set_rlimits(const CellSpec& spec, bool nproc_pass) noexcept {
   for (const Rlimit& r : spec.rlimits) {
     // RLIMIT_NPROC is lowered only after the uid change: set before it, the
     // kernel marks the process PF_NPROC_EXCEEDED and execve fails (EAGAIN).
-    if ((r.resource == RLIMIT_NPROC) != nproc_pass) continue;
+    // RLIMIT_AS waits too, until the last allocation before exec is done
+    // (libcap's): in sanitizer builds the child still runs the broker's
+    // instrumented code, whose allocator maps far more than a cell's limit.
+    const bool late = r.resource == RLIMIT_NPROC || r.resource == RLIMIT_AS;
+    if (late != nproc_pass) continue;
     struct rlimit limit {};
     limit.rlim_cur = r.value;
     limit.rlim_max = r.value;
