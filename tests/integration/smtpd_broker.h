@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -80,6 +81,8 @@ class SmtpdBroker {
     port_ = pick_port();
     pid_ = ::fork();
     if (pid_ == 0) {
+      // The broker goes with the test, even when a timeout kills the test.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       int log = ::open((root_ + "/broker.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
       ::dup2(log, 1);
       ::dup2(log, 2);

@@ -4,6 +4,7 @@
 // the connection on 0 and 1 and queues through the broker's injection
 // socket; RELAYCLIENT comes from tcprules' cdb as with qmail. Runs as root.
 #include <grp.h>
+#include <sys/prctl.h>
 #include <pwd.h>
 
 #include <gtest/gtest.h>
@@ -31,6 +32,7 @@ class SmtpdTcpserver : public ::testing::Test {
     port = pick_port() + 1;
     pid = ::fork();
     if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // tcpserver goes with the test
       const int log = ::open((broker.root() + "/tcpserver.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(log, 2);
       ::setenv("QCELL_ROOT", broker.root().c_str(), 1);
