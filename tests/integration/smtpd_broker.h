@@ -38,11 +38,24 @@ inline std::string slurp(const std::string& path) {
   return text.str();
 }
 
-// A port no other test of this binary uses: tests in one binary run one
-// after the other, binaries in parallel, so the port is derived from the pid.
+// A free loopback port, as the kernel hands one out: bind port 0, read
+// the port back, close. Another process may take it before we listen on
+// it; callers that start a listener check that it came up (tests run in
+// parallel binaries, and the pid-derived ports of earlier runs collided
+// with ports other programs held).
 inline int pick_port() {
-  static int serial = 0;
-  return 20000 + static_cast<int>((::getpid() * 7 + serial++) % 20000);
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) std::abort();
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    std::abort();
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
 }
 
 class SmtpdBroker {
@@ -77,7 +90,19 @@ class SmtpdBroker {
 
   // Starts the broker and waits until it listens and a queue cell is ready.
   // `address`: where qmail-smtpd listens ("127.0.0.1" or "[::1]").
+  // A port taken between pick_port and the broker's bind is retried on
+  // another port, a bounded number of times.
   bool start(const std::string& address = "127.0.0.1") {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      if (start_once(address)) return true;
+      if (log().find("Address already in use") == std::string::npos) return false;
+      stop();
+    }
+    return false;
+  }
+
+ private:
+  bool start_once(const std::string& address) {
     port_ = pick_port();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -108,6 +133,8 @@ class SmtpdBroker {
     }
     return false;
   }
+
+ public:
   void stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);

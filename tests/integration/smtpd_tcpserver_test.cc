@@ -29,30 +29,47 @@ class SmtpdTcpserver : public ::testing::Test {
     const passwd* qmaild = ::getpwnam("qmaild");
     const group* nofiles = ::getgrnam("nofiles");
     ASSERT_TRUE(qmaild != nullptr && nofiles != nullptr);
-    port = pick_port() + 1;
+    // A port taken between pick_port and tcpserver's bind makes tcpserver
+    // exit ("unable to bind"): try another, a bounded number of times.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      if (start_tcpserver(cdb, qmaild->pw_uid, nofiles->gr_gid)) return;
+    }
+    FAIL() << "tcpserver did not listen: " << log();
+  }
+  // Starts tcpserver on a fresh port; true once it accepts connections.
+  bool start_tcpserver(const std::string& cdb, uid_t uid, gid_t gid) {
+    port = pick_port();
     pid = ::fork();
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // tcpserver goes with the test
       const int log = ::open((broker.root() + "/tcpserver.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(log, 2);
       ::setenv("QCELL_ROOT", broker.root().c_str(), 1);
-      const std::string uid = std::to_string(qmaild->pw_uid);
-      const std::string gid = std::to_string(nofiles->gr_gid);
+      const std::string uid_text = std::to_string(uid);
+      const std::string gid_text = std::to_string(gid);
       const std::string port_text = std::to_string(port);
-      ::execlp("tcpserver", "tcpserver", "-R", "-H", "-x", cdb.c_str(), "-u", uid.c_str(), "-g", gid.c_str(),
-               "127.0.0.1", port_text.c_str(), QCELL_BINARY_DIR "/bin/qmail-smtpd", static_cast<char*>(nullptr));
+      ::execlp("tcpserver", "tcpserver", "-R", "-H", "-x", cdb.c_str(), "-u", uid_text.c_str(), "-g",
+               gid_text.c_str(), "127.0.0.1", port_text.c_str(), QCELL_BINARY_DIR "/bin/qmail-smtpd",
+               static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    // Wait until tcpserver listens.
     for (int i = 0; i < 100; ++i) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {  // tcpserver gave up (port taken)
+        pid = -1;
+        return false;
+      }
       Client probe(port);
       if (probe.connected()) {
         (void)probe.command("QUIT");
-        return;
+        return true;
       }
       std::this_thread::sleep_for(50ms);
     }
-    FAIL() << "tcpserver did not listen";
+    ::kill(pid, SIGTERM);
+    ::waitpid(pid, nullptr, 0);
+    pid = -1;
+    return false;
   }
   void TearDown() override {
     if (pid > 0) {
