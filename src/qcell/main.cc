@@ -30,7 +30,9 @@ constexpr std::string_view usage =
     "usage: qcell check [--root DIR] [--policy-dir DIR] [--bin-dir DIR]\n"
     "                                   validate control files and cell policies\n"
     "       qcell start [--root DIR] [--policy-dir DIR] [--bin-dir DIR] [--listen CELL@ADDRESS:PORT]...\n"
-    "                                   run the broker in the foreground\n"
+    "                   [--fresh-connection-cells]\n"
+    "                                   run the broker in the foreground (connection cells are forked\n"
+    "                                   by a zygote unless --fresh-connection-cells)\n"
     "       qcell status [--root DIR]   ask the running broker about its cells\n"
     "       qcell control-table         print the control-file table (Markdown)\n"
     "       qcell cells-table [--policy-dir DIR]  print the cell table (Markdown)\n"
@@ -47,12 +49,17 @@ struct Paths {
   std::string policy_dir;
   std::string bin_dir;
   std::vector<std::string> listen;  // qcell start only
+  bool fresh_connection_cells = false;  // qcell start only
 };
 
 // Parses --root/--policy-dir/--bin-dir; false on anything else.
 bool parse_paths(int argc, char** argv, Paths& paths) {
   for (int i = 2; i < argc; ++i) {
     std::string_view arg = argv[i];
+    if (arg == "--fresh-connection-cells" && std::string_view(argv[1]) == "start") {
+      paths.fresh_connection_cells = true;
+      continue;
+    }
     if (i + 1 >= argc) return false;
     if (arg == "--root") {
       paths.root = argv[++i];
@@ -193,6 +200,7 @@ int start(const Paths& paths) {
     if (const struct passwd* pw = ::getpwnam(name)) *uid = pw->pw_uid;
   }
   options.drop_privileges = true;
+  options.fork_connection_cells = !paths.fresh_connection_cells;
   return qcell::run_supervisor(std::move(long_lived), std::move(on_request), std::move(per_connection),
                                qcell::sandbox::probe_walls(), options);
 }

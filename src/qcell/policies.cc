@@ -4,11 +4,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <linux/seccomp.h>
 #include <pwd.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -339,6 +342,48 @@ std::optional<std::string> precreate_namespaces(CellKind& kind) {
   kind.shared_namespaces = std::make_shared<sandbox::OwnedNamespaces>(std::move(owned.value()));
   kind.spec.shared = kind.shared_namespaces->view();
   return std::nullopt;
+}
+
+std::vector<sandbox::SyscallRule> zygote_extra_syscalls() {
+  using Op = sandbox::SyscallCondition::Op;
+  // The namespace flags and CLONE_NEWTIME, as the policy checker forbids them (docs/cells.md).
+  constexpr std::uint64_t namespace_flags = 0x7e020000 | CLONE_NEWTIME;
+  return {
+      {SYS_clone, {{0, Op::masked_eq, 0, namespace_flags}}},
+      {SYS_wait4, {}},
+      {SYS_pidfd_open, {{1, Op::eq, 0, 0}}},
+      {SYS_seccomp, {{0, Op::eq, SECCOMP_SET_MODE_FILTER, 0}, {1, Op::eq, 0, 0}}},
+      {SYS_signalfd4, {}},
+      {SYS_rt_sigprocmask, {}},
+      {SYS_dup2, {}},
+  };
+}
+
+Result<CellKind, std::string> make_zygote_kind(const CellKind& kind, std::uint64_t max_children) {
+  if (!kind.fd_number(FdName::connection) || !kind.fd_number(FdName::broker)) {
+    return fail("cell " + kind.name + " grants no connection and broker descriptors: it cannot be forked");
+  }
+  CellKind zygote = kind;
+  zygote.name = kind.name + "-zygote";
+  zygote.listen.reset();
+  zygote.requests.clear();
+  zygote.serves.reset();
+  zygote.spec.envp.emplace_back("QCELL_ZYGOTE=1");
+  for (sandbox::SyscallRule& rule : zygote_extra_syscalls()) zygote.spec.syscalls.push_back(std::move(rule));
+  auto filter = sandbox::export_cell_filter(kind.spec);
+  if (!filter) return fail(sandbox::format_spawn_error(kind.name, filter.error()));
+  zygote.child_filter = std::make_shared<UniqueFd>(std::move(filter.value()));
+  // Its children count against qmaild's processes too; each child lowers
+  // its own limit to 0.
+  bool set = false;
+  for (sandbox::Rlimit& limit : zygote.spec.rlimits) {
+    if (limit.resource == RLIMIT_NPROC) {
+      limit.value = max_children + 16;
+      set = true;
+    }
+  }
+  if (!set) zygote.spec.rlimits.push_back({RLIMIT_NPROC, max_children + 16});
+  return zygote;
 }
 
 }  // namespace qcell

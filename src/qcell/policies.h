@@ -74,4 +74,17 @@ Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Install
 // an error message, or nullopt.
 std::optional<std::string> precreate_namespaces(CellKind& kind);
 
+// The zygote of a per-connection kind (docs/cells.md, "Connection cells
+// are forked"): the same cell, named KIND-zygote, with QCELL_ZYGOTE=1, the
+// kind's own filter as a sealed memory file at the kind's `connection`
+// number, RLIMIT_NPROC raised to let it fork `max_children` children, and
+// the few calls forking needs added to its filter (zygote_extra_syscalls).
+// The kind must grant `connection` and `broker` descriptors.
+Result<CellKind, std::string> make_zygote_kind(const CellKind& kind, std::uint64_t max_children);
+
+// The calls a zygote may make beyond its kind's policy, with conditions:
+// fork without new namespaces, reap, open a pidfd, load one more filter
+// (no flags), SIGCHLD through a signalfd, and place descriptors.
+std::vector<sandbox::SyscallRule> zygote_extra_syscalls();
+
 }  // namespace qcell

@@ -26,6 +26,7 @@
 #include "core/control.h"
 #include "core/control_snapshot.h"
 #include "core/tcp_rules.h"
+#include "core/zygote_protocol.h"
 #include "core/fd.h"
 #include "core/fd_passing.h"
 #include "core/limits.h"
@@ -33,6 +34,7 @@
 #include "core/queue_exit.h"
 #include "core/queue_job.h"
 #include "qcell/check.h"
+#include "qcell/policies.h"
 #include "qcell/privileges.h"
 #include "sandbox/kernel_log.h"
 
@@ -64,6 +66,18 @@ struct Cell {
   int restarts = 0;
   std::string last_exit;
   std::string remote_ip;  // per connection: the client's address, for the per-address limit
+  bool zygote_ready = false;  // a zygote: it said `ready` and takes connections
+  pid_t zygote = -1;          // forked by a zygote: the zygote's pid (its pid stays -1 until `forked`)
+  // Forked by a zygote, and not yet handed to it: its channel holds at most
+  // a few frames (net.unix.max_dgram_qlen), and the broker never waits.
+  struct Handover {
+    ByteBuffer frame{zygote_frame};
+    UniqueFd connection;
+    UniqueFd log_write;
+    UniqueFd channel;
+    std::vector<std::string> environment;  // for a fresh cell, should the zygote end first
+  };
+  std::unique_ptr<Handover> handover;
 };
 
 std::string signal_name(int sig) {
@@ -113,6 +127,14 @@ class Broker {
                          std::size_t line);
   void accept_connections(Listener& listener);
   void schedule_restart(Cell& cell);
+  void start_zygotes();
+  Cell* ready_zygote(const CellKind& kind);
+  bool hand_over(Cell& zygote, Cell& cell, UniqueFd& connection, const std::vector<std::string>& environment);
+  void flush_handovers();
+  void handle_zygote_report(Cell& zygote);
+  void refuse_zygote(Cell& zygote, std::string_view error);
+  void end_zygote_children(pid_t zygote);
+  void emit_exit(Cell& cell, pid_t pid, int status);
   void reap();
   void read_log(Cell& cell, bool final_drain);
   void emit_log_text(Cell& cell, std::string_view text, bool truncated);
@@ -171,6 +193,7 @@ class Broker {
   std::vector<CellKind> per_connection_;
   std::vector<Listener> listeners_;
   std::vector<Cell> requested_;  // cells started on request or per connection, until they end
+  std::size_t pending_handovers_ = 0;  // requested_ cells whose handover waits (flush_handovers)
   std::uint64_t next_id_ = 1;
   sandbox::Walls walls_;
   SupervisorOptions options_;
@@ -269,6 +292,8 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::v
     }
     spec.fds.push_back({*number, fd});
   }
+  // A zygote holds its children's filter where they hold their connection.
+  if (kind.child_filter) spec.fds.push_back({*kind.fd_number(FdName::connection), kind.child_filter->get()});
   // A cell whose policy grants `fd N broker` gets one end of a socket pair.
   UniqueFd requests_mine;
   UniqueFd requests_theirs;
@@ -533,7 +558,11 @@ void Broker::accept_connections(Listener& listener) {
              .add("cell", kind.name)
              .add("id", static_cast<std::int64_t>(cell.id))
              .add("remote", remote));
-    if (start(cell, {{*number, connection.get()}}, environment)) requested_.push_back(std::move(cell));
+    if (Cell* zygote = ready_zygote(kind); zygote != nullptr && hand_over(*zygote, cell, connection, environment)) {
+      requested_.push_back(std::move(cell));
+    } else if (start(cell, {{*number, connection.get()}}, environment)) {
+      requested_.push_back(std::move(cell));
+    }
   }
 }
 
@@ -808,6 +837,207 @@ void Broker::handle_request(Cell& sender) {
   requested_.push_back(std::move(cell));
 }
 
+// --- connection cells forked by a zygote (docs/cells.md) --------------------
+
+// One zygote per per-connection kind, run as a long-lived cell. Where one
+// cannot be made, the kind's connections get fresh cells, and the log says so.
+void Broker::start_zygotes() {
+  kinds_.reserve(kinds_.size() + per_connection_.size());
+  for (const CellKind& kind : per_connection_) {
+    auto zygote = make_zygote_kind(kind, max_connections_);
+    if (!zygote) {
+      emit(LogLine("zygote-unavailable").add("cell", kind.name).add("error", zygote.error()));
+      continue;
+    }
+    zygote->zygote_for = &kind;
+    kinds_.push_back(std::move(zygote.value()));
+  }
+}
+
+Cell* Broker::ready_zygote(const CellKind& kind) {
+  for (Cell& cell : cells_) {
+    if (cell.kind->zygote_for == &kind && cell.pid > 0 && cell.zygote_ready && cell.requests) return &cell;
+  }
+  return nullptr;
+}
+
+// Prepares the handover of `connection` to the zygote, with the child's
+// log pipe and broker channel; the broker keeps its ends in `cell`, and
+// the frame and the descriptors to send until flush_handovers() sends them.
+// False: nothing was prepared (the caller makes a fresh cell instead).
+bool Broker::hand_over(Cell& zygote, Cell& cell, UniqueFd& connection, const std::vector<std::string>& environment) {
+  auto handover = std::make_unique<Cell::Handover>();
+  if (auto encoded = encode_zygote_handover({cell.id, environment}, handover->frame); !encoded) {
+    emit(LogLine("zygote-handover-failed").add("cell", zygote.kind->name).add("error", describe(encoded.error())));
+    return false;
+  }
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return false;
+  UniqueFd log_read(pipe_fds[0]);
+  handover->log_write.reset(pipe_fds[1]);
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return false;
+  UniqueFd mine(pair[0]);
+  handover->channel = keep_high(UniqueFd(pair[1]));
+  handover->log_write = keep_high(std::move(handover->log_write));
+  handover->connection = keep_high(std::move(connection));
+  handover->environment = environment;
+  ::fcntl(log_read.get(), F_SETFL, O_NONBLOCK);
+  ::fcntl(mine.get(), F_SETFL, O_NONBLOCK);
+  cell.log = keep_high(std::move(log_read));
+  cell.requests = keep_high(std::move(mine));
+  cell.partial.clear();
+  cell.zygote = zygote.pid;
+  cell.started = Clock::now();
+  cell.handover = std::move(handover);
+  ++pending_handovers_;
+  return true;
+}
+
+// Sends waiting handovers, oldest first, as far as each zygote's channel
+// takes them without waiting.
+void Broker::flush_handovers() {
+  if (pending_handovers_ == 0) return;
+  std::vector<pid_t> full;  // zygotes whose channel is full for now
+  for (Cell& cell : requested_) {
+    if (!cell.handover || std::find(full.begin(), full.end(), cell.zygote) != full.end()) continue;
+    auto zygote = std::find_if(cells_.begin(), cells_.end(), [&](const Cell& c) { return c.pid == cell.zygote; });
+    if (zygote == cells_.end() || !zygote->requests) continue;  // ending: end_zygote_children takes over
+    const int fds[] = {cell.handover->connection.get(), cell.handover->log_write.get(), cell.handover->channel.get()};
+    auto sent = send_frame(zygote->requests.get(), cell.handover->frame.bytes(), fds, Clock::now());
+    if (!sent && sent.error().kind == FrameErrc::timeout) {
+      full.push_back(cell.zygote);
+      continue;
+    }
+    if (!sent) {
+      emit(LogLine("zygote-handover-failed").add("cell", zygote->kind->name).add("error", describe(sent.error())));
+      refuse_zygote(*zygote, "its channel failed");
+      full.push_back(cell.zygote);
+      continue;
+    }
+    cell.handover.reset();
+    --pending_handovers_;
+  }
+}
+
+// The pid a pidfd refers to, as the broker's pid namespace numbers it
+// (/proc/self/fdinfo, "Pid:"); -1 when it cannot be read.
+static pid_t pid_of_pidfd(int pidfd) {
+  const std::string path = "/proc/self/fdinfo/" + std::to_string(pidfd);
+  UniqueFd info(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!info) return -1;
+  char text[1024];
+  auto n = read_full(info.get(), std::as_writable_bytes(std::span(text, sizeof text - 1)));
+  if (!n) return -1;
+  text[*n] = '\0';
+  const char* field = std::strstr(text, "\nPid:\t");
+  if (field == nullptr) return -1;
+  const long pid = std::strtol(field + 6, nullptr, 10);
+  return pid > 0 && pid <= INT32_MAX ? static_cast<pid_t>(pid) : -1;
+}
+
+// A zygote that breaks its protocol is killed; its children end with it.
+void Broker::refuse_zygote(Cell& zygote, std::string_view error) {
+  emit(LogLine("zygote-report-refused").add("cell", zygote.kind->name).add("pid", zygote.pid).add("error", error));
+  zygote.zygote_ready = false;
+  zygote.requests.reset();
+  ::kill(zygote.pid, SIGKILL);
+}
+
+void Broker::handle_zygote_report(Cell& zygote) {
+  ByteBuffer frame(zygote_frame);
+  auto received = receive_frame(zygote.requests.get(), frame, 1, Clock::now() + milliseconds(100));
+  if (!received) {
+    if (received.error().kind == FrameErrc::timeout) return;
+    if (received.error().kind == FrameErrc::end_of_file) {
+      zygote.zygote_ready = false;
+      zygote.requests.reset();  // it is ending: reaped and restarted
+      return;
+    }
+    refuse_zygote(zygote, describe(received.error()));
+    return;
+  }
+  auto report = decode_zygote_report(frame.bytes());
+  if (!report) {
+    refuse_zygote(zygote, describe(report.error()));
+    return;
+  }
+  const bool forked = report->kind == ZygoteReportKind::forked;
+  if ((!forked && !received->empty()) || (forked && received->size() != 1)) {
+    refuse_zygote(zygote, "wrong descriptors with " + std::string(zygote_report_name(report->kind)));
+    return;
+  }
+  if (report->kind == ZygoteReportKind::ready) {
+    zygote.zygote_ready = true;
+    emit(LogLine("zygote-ready").add("cell", zygote.kind->name).add("pid", zygote.pid));
+    return;
+  }
+  auto child = std::find_if(requested_.begin(), requested_.end(),
+                            [&](const Cell& c) { return c.id == report->id && c.zygote == zygote.pid; });
+  if (child == requested_.end()) {
+    refuse_zygote(zygote, "a report for connection " + std::to_string(report->id) + ", which it does not hold");
+    return;
+  }
+  switch (report->kind) {
+    case ZygoteReportKind::forked:
+      if (child->pid > 0) {
+        refuse_zygote(zygote, "connection " + std::to_string(report->id) + " forked twice");
+        return;
+      }
+      child->pid = pid_of_pidfd((*received)[0].get());
+      emit(LogLine("cell-start")
+               .add("cell", child->kind->name)
+               .add("pid", child->pid)
+               .add("id", static_cast<std::int64_t>(child->id))
+               .add("zygote", zygote.pid));
+      return;
+    case ZygoteReportKind::exited:
+      emit_exit(*child, child->pid, static_cast<int>(report->value));
+      requested_.erase(child);
+      return;
+    case ZygoteReportKind::failed:
+      emit(LogLine("cell-start-failed")
+               .add("cell", child->kind->name)
+               .add("id", static_cast<std::int64_t>(child->id))
+               .add("step", "fork")
+               .add("error", ::strerror(static_cast<int>(report->value))));
+      requested_.erase(child);
+      return;
+    case ZygoteReportKind::ready:
+      return;
+  }
+}
+
+// A zygote ended: its children were killed with it (it is their pid
+// namespace's init), and nobody will report their ends.
+void Broker::end_zygote_children(pid_t zygote) {
+  std::vector<Cell> waiting;  // never handed over: they get fresh cells
+  for (Cell& child : requested_) {
+    if (child.zygote != zygote) continue;
+    if (child.handover) {
+      --pending_handovers_;
+      waiting.push_back(std::move(child));
+      continue;
+    }
+    read_log(child, true);
+    emit(LogLine("cell-exit")
+             .add("cell", child.kind->name)
+             .add("pid", child.pid)
+             .add("id", static_cast<std::int64_t>(child.id))
+             .add("signal", "SIGKILL")
+             .add("reason", "zygote-ended"));
+  }
+  std::erase_if(requested_, [zygote](const Cell& c) { return c.zygote == zygote; });
+  for (Cell& cell : waiting) {
+    std::unique_ptr<Cell::Handover> handover = std::move(cell.handover);
+    cell.zygote = -1;
+    cell.log.reset();
+    cell.requests.reset();
+    const int number = *cell.kind->fd_number(FdName::connection);
+    if (start(cell, {{number, handover->connection.get()}}, handover->environment)) requested_.push_back(std::move(cell));
+  }
+}
+
 void Broker::schedule_restart(Cell& cell) {
   if (stopping_ || cell.transient) return;
   Clock::time_point now = Clock::now();
@@ -861,39 +1091,47 @@ void Broker::read_log(Cell& cell, bool final_drain) {
   }
 }
 
+// The cell-exit line for `cell`, whose process `pid` ended with `status`
+// (a wait status), after the last of its log.
+void Broker::emit_exit(Cell& cell, pid_t pid, int status) {
+  read_log(cell, true);
+  LogLine line("cell-exit");
+  line.add("cell", cell.kind->name).add("pid", pid);
+  if (cell.transient) line.add("id", static_cast<std::int64_t>(cell.id));
+  if (WIFEXITED(status)) {
+    line.add("status", WEXITSTATUS(status));
+    cell.last_exit = "status " + std::to_string(WEXITSTATUS(status));
+  } else if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    line.add("signal", signal_name(sig));
+    cell.last_exit = signal_name(sig);
+    if (sig == SIGSYS) {
+      // The seccomp filter killed it: the kernel's audit record names the call.
+      auto kill = pid > 0 ? kernel_log_.find_kill(pid, milliseconds(1000)) : std::nullopt;
+      line.add("syscall", kill ? kill->name : "unknown");
+      if (kill) cell.last_exit += " " + kill->name;
+    } else if (sig == SIGXCPU) {
+      line.add("limit", "cpu");
+    } else if (sig == SIGXFSZ) {
+      line.add("limit", "fsize");
+    }
+  }
+  line.add("uptime_ms",
+           static_cast<std::int64_t>(std::chrono::duration_cast<milliseconds>(Clock::now() - cell.started).count()));
+  emit(line);
+}
+
 void Broker::reap() {
   for (;;) {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
     auto it = std::find_if(cells_.begin(), cells_.end(), [pid](const Cell& c) { return c.pid == pid; });
-    auto requested = std::find_if(requested_.begin(), requested_.end(), [pid](const Cell& c) { return c.pid == pid; });
+    auto requested = std::find_if(requested_.begin(), requested_.end(),
+                                  [pid](const Cell& c) { return c.pid == pid && c.zygote <= 0; });
     if (it == cells_.end() && requested == requested_.end()) continue;
     Cell& cell = it != cells_.end() ? *it : *requested;
-    read_log(cell, true);
-    LogLine line("cell-exit");
-    line.add("cell", cell.kind->name).add("pid", pid);
-    if (WIFEXITED(status)) {
-      line.add("status", WEXITSTATUS(status));
-      cell.last_exit = "status " + std::to_string(WEXITSTATUS(status));
-    } else if (WIFSIGNALED(status)) {
-      int sig = WTERMSIG(status);
-      line.add("signal", signal_name(sig));
-      cell.last_exit = signal_name(sig);
-      if (sig == SIGSYS) {
-        // The seccomp filter killed it: the kernel's audit record names the call.
-        auto kill = kernel_log_.find_kill(pid, milliseconds(1000));
-        line.add("syscall", kill ? kill->name : "unknown");
-        if (kill) cell.last_exit += " " + kill->name;
-      } else if (sig == SIGXCPU) {
-        line.add("limit", "cpu");
-      } else if (sig == SIGXFSZ) {
-        line.add("limit", "fsize");
-      }
-    }
-    line.add("uptime_ms",
-             static_cast<std::int64_t>(std::chrono::duration_cast<milliseconds>(Clock::now() - cell.started).count()));
-    emit(line);
+    emit_exit(cell, pid, status);
     if (requested != requested_.end()) {
       // Tell the cell that asked (if any, and if it is still there).
       Cell* sender = find_cell(cell.requester);
@@ -908,6 +1146,10 @@ void Broker::reap() {
     cell.log.reset();
     cell.requests.reset();
     if (cell.kind->serves == RequestKind::spawn_queue) fail_pending_jobs(pid, "the qmail-queue cell ended");
+    if (cell.kind->zygote_for != nullptr) {
+      cell.zygote_ready = false;
+      end_zygote_children(pid);
+    }
     schedule_restart(cell);
   }
 }
@@ -939,7 +1181,12 @@ void Broker::answer_status() {
 
 void Broker::shutdown() {
   stopping_ = true;
-  for (Cell& cell : requested_) ::kill(cell.pid, SIGKILL);  // started on request: nothing to finish
+  for (Cell& cell : requested_) {
+    if (cell.pid > 0) ::kill(cell.pid, SIGKILL);  // started on request: nothing to finish
+  }
+  // A zygote's children are not the broker's to reap; they end with it.
+  std::erase_if(requested_, [](const Cell& c) { return c.zygote > 0; });
+  pending_handovers_ = 0;
   for (Cell& cell : cells_) {
     // A closed channel is the queue cell's signal to finish and exit.
     cell.requests.reset();
@@ -1000,6 +1247,7 @@ int Broker::run() {
            .add("cells", static_cast<std::int64_t>(kinds_.size()))
            .add("seccomp_reports", kernel_log_.available() ? "kernel-log" : "unavailable")
            .add("capabilities", options_.drop_privileges ? broker_capabilities : "all"));
+  if (options_.fork_connection_cells) start_zygotes();
   cells_.resize(kinds_.size());
   for (std::size_t i = 0; i < kinds_.size(); ++i) {
     cells_[i].kind = &kinds_[i];
@@ -1030,7 +1278,9 @@ int Broker::run() {
     for (auto* group : {&cells_, &requested_}) {
       for (Cell& cell : *group) {
         if (cell.pid > 0 && cell.requests) {
-          fds.push_back({cell.requests.get(), POLLIN, 0});
+          // A zygote with handovers waiting is watched for room too.
+          const bool waiting = cell.kind->zygote_for != nullptr && pending_handovers_ > 0;
+          fds.push_back({cell.requests.get(), static_cast<short>(waiting ? POLLIN | POLLOUT : POLLIN), 0});
           asking.push_back(cell.pid);
         }
       }
@@ -1073,6 +1323,8 @@ int Broker::run() {
       if ((events & POLLIN) != 0) {
         if (cell->kind->serves == RequestKind::spawn_queue && !cell->transient) {
           handle_queue_done(*cell);
+        } else if (cell->kind->zygote_for != nullptr) {
+          handle_zygote_report(*cell);
         } else {
           handle_request(*cell);
         }
@@ -1099,6 +1351,7 @@ int Broker::run() {
     for (std::size_t i = 0; i < listeners_.size() && !stopping_; ++i) {
       if ((fds[first_listener + i].revents & POLLIN) != 0) accept_connections(listeners_[i]);
     }
+    flush_handovers();
     if ((fds[1].revents & POLLIN) != 0) answer_status();
     now = Clock::now();
     for (Cell& cell : cells_) {

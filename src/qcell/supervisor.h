@@ -47,6 +47,11 @@ struct CellKind {
   // Namespaces made once for every cell of this kind (spec.shared points
   // into them); kept open as long as the kind exists.
   std::shared_ptr<sandbox::OwnedNamespaces> shared_namespaces;
+  // For a zygote (policies.h, make_zygote_kind): the sealed memory file of
+  // its children's filter, granted at its `connection` number; and the
+  // per-connection kind whose connections it takes.
+  std::shared_ptr<UniqueFd> child_filter;
+  const CellKind* zygote_for = nullptr;
 };
 
 struct SupervisorOptions {
@@ -69,6 +74,9 @@ struct SupervisorOptions {
   long alias_uid = -1;
   long qmaild_uid = -1;
   long qmails_uid = -1;
+  // Per-connection cells are forked by a zygote of their kind (docs/cells.md);
+  // false: the broker makes a fresh cell for each connection.
+  bool fork_connection_cells = true;
 };
 
 // Runs until SIGTERM or SIGINT; returns the broker's exit code (0 after a

@@ -5,6 +5,11 @@
 //   connection, 4 the broker channel (spawn-queue), 5 the control snapshot,
 //   and TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT, PROTO and, from
 //   control/tcp.smtp, RELAYCLIENT or DATABYTES in its environment.
+// - As the kind's zygote (QCELL_ZYGOTE=1 besides): started and confined
+//   the same way with 3 the child filter instead of a connection and 4 the
+//   zygote channel; checks its snapshot once, then forks one child per
+//   connection the broker hands over (core/zygote.h). Each child is set up
+//   exactly as the cell above and serves the connection.
 // - Under ucspi-tcp's tcpserver (anything else): the connection is 0 and 1,
 //   the environment is tcpserver's, the control files are read from
 //   $QCELL_ROOT/control (default /var/qmail/control) into a snapshot of its
@@ -26,6 +31,7 @@
 #include "core/cell_skeleton.h"
 #include "core/control_snapshot.h"
 #include "core/fd.h"
+#include "core/zygote.h"
 #include "qmail-smtpd/broker_queue.h"
 #include "qmail-smtpd/serve.h"
 #include "qmail-smtpd/smtpd_config.h"
@@ -79,6 +85,43 @@ int run_cell() {
   return serve_connection(connection_fd, connection_fd, *setup, queue);
 }
 
+// The zygote: everything a connection needs that is the same for all
+// connections is checked once here; each child loads its own setup, with
+// its own environment, from the same snapshot.
+int run_zygote_cell() {
+  using namespace qcell;
+  using namespace qcell::smtpd;
+  int wrong = -1;
+  if (!holds_exactly({2, 3, channel_fd, snapshot_fd}, wrong)) {
+    cell_log("start-failed error=\"descriptor " + std::to_string(wrong) + " is not as the policy says\"");
+    return 111;
+  }
+  if (::sodium_init() < 0) {
+    cell_log("start-failed error=\"libsodium cannot be initialised\"");
+    return 111;
+  }
+  auto snapshot = ControlSnapshot::open(UniqueFd(snapshot_fd));
+  if (!snapshot) {
+    cell_log("start-failed error=\"" + snapshot.error() + "\"");
+    return 111;
+  }
+  if (auto setup = load_smtpd_setup(*snapshot, environment); !setup) {
+    cell_log("start-failed error=\"" + setup.error() + "\"");
+    return 111;
+  }
+  ZygoteHooks hooks;
+  hooks.serve = [&snapshot]() {
+    auto setup = load_smtpd_setup(*snapshot, environment);
+    if (!setup) return refuse_start(connection_fd, setup.error());
+    BrokerQueue queue(channel_fd);
+    return serve_connection(connection_fd, connection_fd, *setup, queue);
+  };
+  hooks.refuse = [](int connection) {
+    (void)qcell::write_full(connection, "421 4.3.0 Unable to start a session, closing connection\r\n");
+  };
+  return run_zygote(ZygoteLayout{3, channel_fd, connection_fd, channel_fd}, hooks);
+}
+
 int run_under_tcpserver() {
   using namespace qcell;
   using namespace qcell::smtpd;
@@ -111,6 +154,10 @@ int run_under_tcpserver() {
 int main() {
   ::signal(SIGPIPE, SIG_IGN);
   const char* role = ::getenv("QCELL_CELL");
-  if (role != nullptr && std::string_view(role) == "qmail-smtpd") return run_cell();
+  if (role != nullptr && std::string_view(role) == "qmail-smtpd") {
+    const char* zygote = ::getenv("QCELL_ZYGOTE");
+    if (zygote != nullptr && std::string_view(zygote) == "1") return run_zygote_cell();
+    return run_cell();
+  }
   return run_under_tcpserver();
 }

@@ -142,6 +142,11 @@ std::string missing_walls(const Walls& required, const Walls& available);
 // failed (the child has exited). Each step is checked; nothing is skipped.
 Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& available);
 
+// The cell's own seccomp filter (its syscall rules, as spawn_cell loads
+// it) compiled to classic BPF in a memory file sealed against every change,
+// for a zygote to load into each child it forks (core/zygote.h).
+Result<UniqueFd, SpawnError> export_cell_filter(const CellSpec& spec);
+
 // Creates namespaces to be shared by the cells of one kind (net, ipc, uts as
 // requested). The descriptors stay valid as long as they are open.
 // With which.mount, the mount namespace is built with `views` under an empty

@@ -71,7 +71,13 @@ TEST(SmtpdAbuse, FiveHundredIdleConnectionsDoNotStopTheNextClient) {
   // Memory of the 500 idle cells: printed for the record.
   long rss = 0;
   long pss = 0;
-  const std::vector<pid_t> pids = smtpd_pids(broker.log());
+  // A forked cell greets before the broker has logged its pid: wait for all.
+  std::vector<pid_t> pids;
+  for (const Clock::time_point end = Clock::now() + 20s; Clock::now() < end; std::this_thread::sleep_for(20ms)) {
+    pids = smtpd_pids(broker.log());
+    if (pids.size() >= 500) break;
+  }
+  ASSERT_EQ(pids.size(), 500U) << interesting(broker.log());
   for (pid_t pid : pids) {
     rss += std::max(0L, proc_kb("/proc/" + std::to_string(pid) + "/status", "VmRSS"));
     pss += std::max(0L, proc_kb("/proc/" + std::to_string(pid) + "/smaps_rollup", "Pss"));

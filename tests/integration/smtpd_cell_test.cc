@@ -252,9 +252,9 @@ TEST(SmtpdCellAccess, ConnectionLimitsAnswer421) {
   // Once one leaves, the address may connect again.
   EXPECT_EQ(first.command("QUIT"), "221 2.0.0 mx.test closing connection");
   EXPECT_TRUE(first.closed_by_server());
-  EXPECT_FALSE(broker.wait_for("event=cell-exit cell=qmail-smtpd").empty());
+  EXPECT_FALSE(broker.wait_for("event=cell-exit cell=qmail-smtpd pid=").empty());
   Client again(broker.port(), "127.0.0.1", "127.0.0.6");
-  EXPECT_EQ(Client::first_line(again.reply()), "220 mx.test ESMTP");
+  EXPECT_EQ(Client::first_line(again.reply()), "220 mx.test ESMTP") << broker.log();
   EXPECT_FALSE(broker.wait_for("reason=too-many-from-address").empty());
   EXPECT_FALSE(broker.wait_for("reason=too-many-connections").empty());
 }

@@ -108,4 +108,17 @@ Result<BpfProgram, FilterError> compile_filter(const std::vector<SyscallRule>& r
   return program;
 }
 
+Result<UniqueFd, SpawnError> export_cell_filter(const CellSpec& spec) {
+  auto filter = compile_filter(spec.syscalls);
+  if (!filter) return fail(SpawnError{Step::seccomp, filter.error().sys_errno, filter.error().detail});
+  UniqueFd memfd(::memfd_create("qcell-child-filter", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!memfd) return fail(SpawnError{Step::seccomp, errno, "memfd_create"});
+  auto bytes = std::as_bytes(std::span(filter->instructions));
+  if (!write_full(memfd.get(), bytes)) return fail(SpawnError{Step::seccomp, errno, "writing the child filter"});
+  if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+    return fail(SpawnError{Step::seccomp, errno, "sealing the child filter"});
+  }
+  return memfd;
+}
+
 }  // namespace qcell::sandbox
