@@ -87,6 +87,8 @@ class SmtpdBroker {
   }
   const std::string& root() const { return root_; }
   int port() const { return port_; }
+  // Started with --fresh-connection-cells: no zygote (docs/cells.md).
+  bool fresh_cells = false;
 
   // Starts the broker and waits until it listens and a queue cell is ready.
   // `address`: where qmail-smtpd listens ("127.0.0.1" or "[::1]").
@@ -114,7 +116,8 @@ class SmtpdBroker {
       std::string policy = root_ + "/policy";
       std::string listen = "qmail-smtpd@" + address + ":" + std::to_string(port_);
       ::execl(QCELL_BINARY_DIR "/bin/qcell", "qcell", "start", "--root", root_.c_str(), "--policy-dir", policy.c_str(),
-              "--bin-dir", QCELL_BINARY_DIR "/bin", "--listen", listen.c_str(), static_cast<char*>(nullptr));
+              "--bin-dir", QCELL_BINARY_DIR "/bin", "--listen", listen.c_str(),
+              fresh_cells ? "--fresh-connection-cells" : static_cast<char*>(nullptr), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     const Clock::time_point end = Clock::now() + 10s;
