@@ -104,6 +104,13 @@ inline constexpr std::size_t queue_jobs_in_flight = 64;
 // over when the first is full or is being restarted (measured: bench/inject).
 inline constexpr std::size_t queue_cells = 2;
 
+// Children one zygote forks before it retires (docs/cells.md, "Connection
+// cells are forked"). Forked cells share their zygote's address-space
+// layout; a fresh zygote, with a layout of its own, takes over after this
+// many, and the retired one ends when its last child has. Each kind has
+// two zygotes: one forks while the other stands by.
+inline constexpr std::size_t zygote_children = 1000;
+
 // Local injectors (bin/qmail-queue) one uid other than root may have
 // connected at once, so that one user cannot take every injection slot.
 inline constexpr std::size_t queue_injectors_per_user = 16;
@@ -178,6 +185,7 @@ inline constexpr LimitEntry table[] = {
     {"queue_header_allowance", queue_header_allowance, "bytes", "headers added after databytes is checked"},
     {"queue_jobs_in_flight", queue_jobs_in_flight, "injections", "held at once by each queue cell"},
     {"queue_cells", queue_cells, "cells", "the second takes over when one is full or restarting"},
+    {"zygote_children", zygote_children, "cells", "forked before a fresh zygote (fresh layout) takes over"},
     {"queue_injectors_per_user", queue_injectors_per_user, "injections", "one user cannot take every slot"},
     {"queue_job_idle_seconds", queue_job_idle_seconds, "seconds", "longer than timeoutsmtpd"},
     {"queue_job_lifetime_seconds", queue_job_lifetime_seconds, "seconds", "qmail-queue's alarm"},

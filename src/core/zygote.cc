@@ -125,8 +125,12 @@ int run_zygote(const ZygoteLayout& layout, const ZygoteHooks& hooks) {
   if (!report(layout.channel_fd, {ZygoteReportKind::ready, 0, 0})) return 111;
   std::unordered_map<pid_t, std::uint64_t> children;
   ByteBuffer frame(zygote_frame);
+  // Retired: the broker closed its side of the channel. No more handovers;
+  // the zygote waits for its children (they die with it) and reports them.
+  bool draining = false;
   for (;;) {
-    pollfd fds[] = {{layout.channel_fd, POLLIN, 0}, {signals.get(), POLLIN, 0}};
+    if (draining && children.empty()) return 0;
+    pollfd fds[] = {{layout.channel_fd, static_cast<short>(draining ? 0 : POLLIN), 0}, {signals.get(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
       return 111;
@@ -148,12 +152,15 @@ int run_zygote(const ZygoteLayout& layout, const ZygoteHooks& hooks) {
         }
       }
     }
-    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+    if (draining || (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
     auto received = receive_frame(layout.channel_fd, frame, zygote_handover_descriptors,
                                   Clock::now() + std::chrono::milliseconds(100));
     if (!received) {
       if (received.error().kind == FrameErrc::timeout) continue;
-      if (received.error().kind == FrameErrc::end_of_file) return 0;  // the broker is done with us
+      if (received.error().kind == FrameErrc::end_of_file) {  // retired, or the broker is stopping
+        draining = true;
+        continue;
+      }
       cell_log("zygote-failed error=\"" + describe(received.error()) + "\"");
       return 111;
     }

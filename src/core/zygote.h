@@ -36,8 +36,9 @@ struct ZygoteHooks {
   std::function<void(int connection)> refuse;
 };
 
-// Runs until the broker closes the channel (exit code 0) or the channel
-// fails (111, logged). Returns only in the zygote.
+// Runs until the broker has closed its side of the channel and the last
+// child has ended (exit code 0), or until the channel fails (111, logged).
+// Returns only in the zygote.
 int run_zygote(const ZygoteLayout& layout, const ZygoteHooks& hooks);
 
 }  // namespace qcell

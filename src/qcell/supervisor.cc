@@ -67,6 +67,9 @@ struct Cell {
   std::string last_exit;
   std::string remote_ip;  // per connection: the client's address, for the per-address limit
   bool zygote_ready = false;  // a zygote: it said `ready` and takes connections
+  std::size_t handed = 0;     // a zygote: connections handed over since it started
+  bool retiring = false;      // a zygote: takes no more (limits::zygote_children)
+  bool write_closed = false;  // a retiring zygote: its channel is shut for writing
   pid_t zygote = -1;          // forked by a zygote: the zygote's pid (its pid stays -1 until `forked`)
   // Forked by a zygote, and not yet handed to it: its channel holds at most
   // a few frames (net.unix.max_dgram_qlen), and the broker never waits.
@@ -131,6 +134,8 @@ class Broker {
   Cell* ready_zygote(const CellKind& kind);
   bool hand_over(Cell& zygote, Cell& cell, UniqueFd& connection, const std::vector<std::string>& environment);
   void flush_handovers();
+  void retire(Cell& zygote);
+  void close_retired_channels();
   void handle_zygote_report(Cell& zygote);
   void refuse_zygote(Cell& zygote, std::string_view error);
   void end_zygote_children(pid_t zygote);
@@ -839,10 +844,11 @@ void Broker::handle_request(Cell& sender) {
 
 // --- connection cells forked by a zygote (docs/cells.md) --------------------
 
-// One zygote per per-connection kind, run as a long-lived cell. Where one
-// cannot be made, the kind's connections get fresh cells, and the log says so.
+// Two zygotes per per-connection kind (one forks, one stands by), run as
+// long-lived cells. Where none can be made, the kind's connections get
+// fresh cells, and the log says so.
 void Broker::start_zygotes() {
-  kinds_.reserve(kinds_.size() + per_connection_.size());
+  kinds_.reserve(kinds_.size() + 2 * per_connection_.size());
   for (const CellKind& kind : per_connection_) {
     auto zygote = make_zygote_kind(kind, max_connections_);
     if (!zygote) {
@@ -850,15 +856,55 @@ void Broker::start_zygotes() {
       continue;
     }
     zygote->zygote_for = &kind;
+    kinds_.push_back(zygote.value());
     kinds_.push_back(std::move(zygote.value()));
   }
 }
 
+// The zygote that takes the kind's next connection: the one that has
+// taken most so far (the other stands by). Past limits::zygote_children it
+// retires, if the other is ready to take over. Null if none is ready.
 Cell* Broker::ready_zygote(const CellKind& kind) {
+  Cell* active = nullptr;
+  Cell* standby = nullptr;
   for (Cell& cell : cells_) {
-    if (cell.kind->zygote_for == &kind && cell.pid > 0 && cell.zygote_ready && cell.requests) return &cell;
+    if (cell.kind->zygote_for != &kind || cell.pid <= 0 || !cell.zygote_ready || !cell.requests || cell.retiring) {
+      continue;
+    }
+    if (active == nullptr || cell.handed > active->handed) {
+      standby = active;
+      active = &cell;
+    } else {
+      standby = &cell;
+    }
   }
-  return nullptr;
+  if (active != nullptr && active->handed >= limits::zygote_children && standby != nullptr) {
+    retire(*active);
+    return standby;
+  }
+  return active;
+}
+
+// A retiring zygote gets what waits for it, then its channel is shut for
+// writing: it forks no more and ends after its last child.
+void Broker::retire(Cell& zygote) {
+  zygote.retiring = true;
+  emit(LogLine("zygote-retiring")
+           .add("cell", zygote.kind->name)
+           .add("pid", zygote.pid)
+           .add("children", static_cast<std::int64_t>(zygote.handed)));
+  close_retired_channels();
+}
+
+void Broker::close_retired_channels() {
+  for (Cell& zygote : cells_) {
+    if (!zygote.retiring || zygote.write_closed || !zygote.requests) continue;
+    const bool waiting = std::any_of(requested_.begin(), requested_.end(),
+                                     [&](const Cell& c) { return c.handover && c.zygote == zygote.pid; });
+    if (waiting) continue;
+    ::shutdown(zygote.requests.get(), SHUT_WR);
+    zygote.write_closed = true;
+  }
 }
 
 // Prepares the handover of `connection` to the zygote, with the child's
@@ -891,6 +937,7 @@ bool Broker::hand_over(Cell& zygote, Cell& cell, UniqueFd& connection, const std
   cell.started = Clock::now();
   cell.handover = std::move(handover);
   ++pending_handovers_;
+  ++zygote.handed;
   return true;
 }
 
@@ -918,6 +965,7 @@ void Broker::flush_handovers() {
     cell.handover.reset();
     --pending_handovers_;
   }
+  close_retired_channels();
 }
 
 // The pid a pidfd refers to, as the broker's pid namespace numbers it
@@ -1147,8 +1195,17 @@ void Broker::reap() {
     cell.requests.reset();
     if (cell.kind->serves == RequestKind::spawn_queue) fail_pending_jobs(pid, "the qmail-queue cell ended");
     if (cell.kind->zygote_for != nullptr) {
+      const bool retired = cell.retiring && WIFEXITED(status) && WEXITSTATUS(status) == 0;
       cell.zygote_ready = false;
+      cell.retiring = false;
+      cell.write_closed = false;
+      cell.handed = 0;
       end_zygote_children(pid);
+      if (retired && !stopping_) {
+        // It did its share: it stands by again at once, with a fresh layout.
+        cell.next_start = Clock::now();
+        continue;
+      }
     }
     schedule_restart(cell);
   }
@@ -1279,7 +1336,7 @@ int Broker::run() {
       for (Cell& cell : *group) {
         if (cell.pid > 0 && cell.requests) {
           // A zygote with handovers waiting is watched for room too.
-          const bool waiting = cell.kind->zygote_for != nullptr && pending_handovers_ > 0;
+          const bool waiting = cell.kind->zygote_for != nullptr && pending_handovers_ > 0 && !cell.write_closed;
           fds.push_back({cell.requests.get(), static_cast<short>(waiting ? POLLIN | POLLOUT : POLLIN), 0});
           asking.push_back(cell.pid);
         }

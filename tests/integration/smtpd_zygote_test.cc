@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/limits.h"
 #include "smtpd_broker.h"
 
 namespace {
@@ -49,16 +50,20 @@ std::vector<int> open_descriptors(const std::string& pid) {
   return fds;
 }
 
+// Starts the broker and waits until a zygote is ready.
+void start_with_zygote(SmtpdBroker& broker) {
+  ASSERT_TRUE(broker.start()) << broker.log();
+  ASSERT_FALSE(broker.wait_for("event=zygote-ready cell=qmail-smtpd-zygote").empty()) << broker.log();
+}
+
 TEST(SmtpdZygote, AForkedCellHoldsTheWallsOfAFreshOne) {
   SmtpdBroker broker;
-  ASSERT_TRUE(broker.start()) << broker.log();
-  std::string log = broker.wait_for("event=zygote-ready cell=qmail-smtpd-zygote");
-  ASSERT_FALSE(log.empty()) << broker.log();
-  const std::string zygote = field_after(log, "event=zygote-ready", "pid=");
+  start_with_zygote(broker);
   Client c(broker.port());
   ASSERT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP");
-  log = broker.wait_for(" zygote=" + zygote);
+  std::string log = broker.wait_for(" zygote=");
   const std::string pid = field_after(log, "event=cell-start cell=qmail-smtpd pid=", "pid=");
+  const std::string zygote = field_after(log, "event=cell-start cell=qmail-smtpd pid=", "zygote=");
   ASSERT_FALSE(pid.empty()) << log;
   ASSERT_NE(pid, "-1") << log;
   const std::string status = slurp("/proc/" + pid + "/status");
@@ -105,13 +110,12 @@ TEST(SmtpdZygote, AForkedCellHoldsTheWallsOfAFreshOne) {
 
 TEST(SmtpdZygote, AZygoteThatDiesTakesItsSessionsAndComesBack) {
   SmtpdBroker broker;
-  ASSERT_TRUE(broker.start()) << broker.log();
-  std::string log = broker.wait_for("event=zygote-ready cell=qmail-smtpd-zygote");
-  ASSERT_FALSE(log.empty()) << broker.log();
-  const std::string zygote = field_after(log, "event=zygote-ready", "pid=");
+  start_with_zygote(broker);
   Client held(broker.port());
   ASSERT_EQ(Client::first_line(held.reply()), "220 mx.test ESMTP");
-  ASSERT_FALSE(broker.wait_for(" zygote=" + zygote).empty());
+  std::string log = broker.wait_for(" zygote=");
+  const std::string zygote = field_after(log, "event=cell-start cell=qmail-smtpd pid=", "zygote=");
+  ASSERT_FALSE(zygote.empty()) << log;
   ASSERT_EQ(::kill(std::stoi(zygote), SIGKILL), 0);
   // Its children die with it (it is their pid namespace's init).
   EXPECT_TRUE(held.closed_by_server());
@@ -119,28 +123,62 @@ TEST(SmtpdZygote, AZygoteThatDiesTakesItsSessionsAndComesBack) {
   EXPECT_NE(log.find("event=cell-exit cell=qmail-smtpd pid="), std::string::npos) << broker.log();
   EXPECT_NE(log.find("event=cell-exit cell=qmail-smtpd-zygote pid=" + zygote + " signal=SIGKILL"), std::string::npos)
       << log;
-  // Until it is back, connections get fresh cells.
+  // Meanwhile the other zygote (or, until one is ready, a fresh cell) serves.
   Client meanwhile(broker.port());
   EXPECT_EQ(Client::first_line(meanwhile.reply()), "220 mx.test ESMTP") << broker.log();
   EXPECT_EQ(meanwhile.command("QUIT"), "221 2.0.0 mx.test closing connection");
-  // Restarted after its back-off, it forks the next connection's cell.
-  std::size_t restarted = std::string::npos;
-  for (const Clock::time_point end = Clock::now() + 15s; Clock::now() < end && restarted == std::string::npos;
-       std::this_thread::sleep_for(50ms)) {
-    log = broker.log();
-    restarted = log.find("event=cell-start cell=qmail-smtpd-zygote", log.find("reason=zygote-ended"));
-  }
-  ASSERT_NE(restarted, std::string::npos) << log;
+  // The dead one is restarted after its back-off and is ready again.
+  const std::size_t ended = broker.log().find("reason=zygote-ended");
   std::string next_zygote;
   for (const Clock::time_point end = Clock::now() + 15s; Clock::now() < end && next_zygote.empty();
        std::this_thread::sleep_for(50ms)) {
-    next_zygote = field_after(broker.log(), "event=zygote-ready", "pid=", restarted);
+    next_zygote = field_after(broker.log(), "event=zygote-ready", "pid=", ended);
   }
   ASSERT_FALSE(next_zygote.empty()) << broker.log();
   EXPECT_NE(next_zygote, zygote);
+  EXPECT_NE(broker.log().find("event=cell-restart-scheduled cell=qmail-smtpd-zygote delay_ms=1000"), std::string::npos);
   Client after(broker.port());
   EXPECT_EQ(Client::first_line(after.reply()), "220 mx.test ESMTP");
-  EXPECT_FALSE(broker.wait_for(" zygote=" + next_zygote).empty()) << broker.log();
+}
+
+// Forked cells share their zygote's layout: after limits::zygote_children
+// the other zygote takes over, and the retired one ends with its last
+// child and stands by again, fresh, at once.
+TEST(SmtpdZygote, AZygoteRetiresAfterItsShareOfChildren) {
+  SmtpdBroker broker;
+  start_with_zygote(broker);
+  // Both zygotes ready, so that the first can retire.
+  for (const Clock::time_point end = Clock::now() + 10s; Clock::now() < end; std::this_thread::sleep_for(20ms)) {
+    const std::string log = broker.log();
+    if (log.find("event=zygote-ready", log.find("event=zygote-ready") + 1) != std::string::npos) break;
+  }
+  for (std::size_t i = 0; i < qcell::limits::zygote_children; ++i) {
+    Client c(broker.port());
+    ASSERT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP") << i;
+  }
+  Client next(broker.port());
+  ASSERT_EQ(Client::first_line(next.reply()), "220 mx.test ESMTP");
+  std::string log = broker.wait_for("event=zygote-retiring");
+  ASSERT_FALSE(log.empty()) << "no retirement";
+  const std::string first = field_after(log, "event=zygote-retiring", "pid=");
+  EXPECT_NE(log.find("event=zygote-retiring cell=qmail-smtpd-zygote pid=" + first + " children=1000"),
+            std::string::npos);
+  // The retired zygote ends cleanly once its children have; its slot starts
+  // a fresh one at once, with no back-off.
+  log = broker.wait_for("event=cell-exit cell=qmail-smtpd-zygote pid=" + first + " status=0");
+  ASSERT_FALSE(log.empty()) << broker.log().substr(broker.log().find("event=zygote-retiring"));
+  const std::size_t exited = log.find("event=cell-exit cell=qmail-smtpd-zygote pid=" + first);
+  for (const Clock::time_point end = Clock::now() + 10s; Clock::now() < end; std::this_thread::sleep_for(20ms)) {
+    log = broker.log();
+    if (log.find("event=zygote-ready", exited) != std::string::npos) break;
+  }
+  EXPECT_NE(log.find("event=zygote-ready", exited), std::string::npos) << log.substr(exited);
+  EXPECT_EQ(log.find("event=cell-restart-scheduled cell=qmail-smtpd-zygote"), std::string::npos);
+  // The connection after the 1000th was forked by the other zygote.
+  const std::string last = field_after(log, "id=" + std::to_string(qcell::limits::zygote_children + 1) + " zygote=",
+                                       "zygote=");
+  EXPECT_FALSE(last.empty());
+  EXPECT_NE(last, first);
 }
 
 TEST(SmtpdZygote, FreshConnectionCellsMakesAFreshCellPerConnection) {
