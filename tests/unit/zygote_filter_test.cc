@@ -60,6 +60,9 @@ TEST(ZygoteFilters, AChildLosesTheZygotesExtraCalls) {
   // Its child, with both filters: none of the extra calls; its policy's still.
   EXPECT_TRUE(killed(run_stacked({&*zygote, &child}, SYS_wait4)));
   EXPECT_TRUE(killed(run_stacked({&*zygote, &child}, SYS_pidfd_open)));
+  // Siblings share a pid namespace: limits only on itself (pid 0), never
+  // on another process (the harness passes -1 as the first argument).
+  EXPECT_TRUE(killed(run_stacked({&*zygote, &child}, SYS_prlimit64)));
   EXPECT_TRUE(returned(run_stacked({&*zygote, &child}, SYS_sendmsg)));
   EXPECT_TRUE(returned(run_stacked({&*zygote, &child}, SYS_poll)));
 }
