@@ -74,4 +74,27 @@ std::string encode_netstring(std::string_view payload) {
   return out;
 }
 
+Result<std::size_t, FieldsError> split_netstring_fields(std::span<const std::byte> frame, std::size_t max_frame,
+                                                        std::span<std::string_view> fields) noexcept {
+  if (frame.size() > max_frame) return fail(FieldsError::frame_too_large);
+  auto outer = parse_netstring(frame, max_frame);
+  if (!outer || outer->consumed != frame.size()) return fail(FieldsError::bad_framing);
+  std::span<const std::byte> rest = outer->payload;
+  std::size_t count = 0;
+  while (!rest.empty()) {
+    if (count == fields.size()) return fail(FieldsError::too_many_fields);
+    auto field = parse_netstring(rest, max_frame);
+    if (!field) return fail(FieldsError::bad_field_framing);
+    fields[count++] = std::string_view(reinterpret_cast<const char*>(field->payload.data()), field->payload.size());
+    rest = rest.subspan(field->consumed);
+  }
+  return count;
+}
+
+std::string encode_netstring_fields(std::span<const std::string_view> fields) {
+  std::string payload;
+  for (std::string_view field : fields) payload += encode_netstring(field);
+  return encode_netstring(payload);
+}
+
 }  // namespace qcell

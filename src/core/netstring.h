@@ -44,4 +44,21 @@ Status<BufferError> append_netstring(ByteBuffer& out, std::span<const std::byte>
 // The encoding as a string (for small payloads: tests, protocol replies).
 std::string encode_netstring(std::string_view payload);
 
+// --- a frame that is one netstring of netstrings (the broker's channels) ---
+
+enum class FieldsError {
+  frame_too_large,    // more than the maximum
+  bad_framing,        // not exactly one netstring
+  bad_field_framing,  // its payload is not a sequence of netstrings
+  too_many_fields,    // more fields than `fields` can hold
+};
+
+// Splits `frame` (at most `max_frame` bytes) into its fields, which view
+// the frame's bytes; returns how many there are.
+Result<std::size_t, FieldsError> split_netstring_fields(std::span<const std::byte> frame, std::size_t max_frame,
+                                                        std::span<std::string_view> fields) noexcept;
+
+// The frame holding `fields`, in order.
+std::string encode_netstring_fields(std::span<const std::string_view> fields);
+
 }  // namespace qcell

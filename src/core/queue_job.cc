@@ -21,26 +21,19 @@ using Fields = std::array<std::string_view, max_fields>;
 
 // Splits a frame into its kind and fields; returns how many there are.
 Result<std::size_t, QueueJobError> split(std::span<const std::byte> frame, Fields& fields) noexcept {
-  if (frame.size() > queue_job_frame) return fail(QueueJobError::frame_too_large);
-  auto outer = parse_netstring(frame, queue_job_frame);
-  if (!outer || outer->consumed != frame.size()) return fail(QueueJobError::bad_framing);
-  std::span<const std::byte> rest = outer->payload;
-  std::size_t count = 0;
-  while (!rest.empty()) {
-    if (count == max_fields) return fail(QueueJobError::wrong_field_count);
-    auto field = parse_netstring(rest, queue_job_frame);
-    if (!field) return fail(QueueJobError::bad_field_framing);
-    fields[count++] =
-        std::string_view(reinterpret_cast<const char*>(field->payload.data()), field->payload.size());
-    rest = rest.subspan(field->consumed);
+  auto count = split_netstring_fields(frame, queue_job_frame, fields);
+  if (count) return *count;
+  switch (count.error()) {
+    case FieldsError::frame_too_large: return fail(QueueJobError::frame_too_large);
+    case FieldsError::bad_framing: return fail(QueueJobError::bad_framing);
+    case FieldsError::bad_field_framing: return fail(QueueJobError::bad_field_framing);
+    case FieldsError::too_many_fields: return fail(QueueJobError::wrong_field_count);
   }
-  return count;
+  return fail(QueueJobError::bad_framing);
 }
 
 Status<QueueJobError> encode(std::initializer_list<std::string_view> fields, ByteBuffer& out) {
-  std::string payload;
-  for (std::string_view field : fields) payload += encode_netstring(field);
-  std::string frame = encode_netstring(payload);
+  std::string frame = encode_netstring_fields(std::span(fields.begin(), fields.size()));
   if (frame.size() > queue_job_frame) return fail(QueueJobError::frame_too_large);
   if (!out.append(frame)) return fail(QueueJobError::no_buffer_space);
   return {};

@@ -19,25 +19,19 @@ constexpr std::size_t max_fields = 2 + zygote_max_environment;  // kind, id, ent
 using Fields = std::array<std::string_view, max_fields>;
 
 Result<std::size_t, ZygoteFrameError> split(std::span<const std::byte> frame, Fields& fields) noexcept {
-  if (frame.size() > zygote_frame) return fail(ZygoteFrameError::frame_too_large);
-  auto outer = parse_netstring(frame, zygote_frame);
-  if (!outer || outer->consumed != frame.size()) return fail(ZygoteFrameError::bad_framing);
-  std::span<const std::byte> rest = outer->payload;
-  std::size_t count = 0;
-  while (!rest.empty()) {
-    if (count == max_fields) return fail(ZygoteFrameError::wrong_field_count);
-    auto field = parse_netstring(rest, zygote_frame);
-    if (!field) return fail(ZygoteFrameError::bad_field_framing);
-    fields[count++] = std::string_view(reinterpret_cast<const char*>(field->payload.data()), field->payload.size());
-    rest = rest.subspan(field->consumed);
+  auto count = split_netstring_fields(frame, zygote_frame, fields);
+  if (count) return *count;
+  switch (count.error()) {
+    case FieldsError::frame_too_large: return fail(ZygoteFrameError::frame_too_large);
+    case FieldsError::bad_framing: return fail(ZygoteFrameError::bad_framing);
+    case FieldsError::bad_field_framing: return fail(ZygoteFrameError::bad_field_framing);
+    case FieldsError::too_many_fields: return fail(ZygoteFrameError::wrong_field_count);
   }
-  return count;
+  return fail(ZygoteFrameError::bad_framing);
 }
 
 Status<ZygoteFrameError> encode(const std::vector<std::string_view>& fields, ByteBuffer& out) {
-  std::string payload;
-  for (std::string_view field : fields) payload += encode_netstring(field);
-  std::string frame = encode_netstring(payload);
+  std::string frame = encode_netstring_fields(fields);
   if (frame.size() > zygote_frame) return fail(ZygoteFrameError::frame_too_large);
   if (!out.append(frame)) return fail(ZygoteFrameError::no_buffer_space);
   return {};

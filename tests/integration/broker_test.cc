@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/fd.h"
+#include "free_port.h"
 #include "queue_root.h"
 
 namespace {
@@ -314,20 +315,6 @@ TEST(Broker, ARequestThePolicyDoesNotAllowIsRefused) {
   broker.stop(SIGTERM);
 }
 
-// A free loopback port: bind port 0, read it back, release it.
-int free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    std::abort();
-  }
-  ::close(s);
-  return ntohs(address.sin_port);
-}
 
 // Sends a line on a connection and reads one line back (10 s at most).
 std::string ask(int socket, const std::string& command) {
@@ -348,7 +335,7 @@ std::string ask(int socket, const std::string& command) {
 TEST(Broker, ListensAndGivesEachConnectionACellOfItsOwn) {
   BrokerRoot root;
   root.add_connection_cell("conn-testcell");
-  int port = free_port();
+  int port = free_loopback_port();
   QcellProcess broker("start", root, "conn-testcell@127.0.0.1:" + std::to_string(port));
   std::string out = broker.wait_for("event=broker-start");
   ASSERT_NE(out.find("event=listen cell=conn-testcell address=127.0.0.1:" + std::to_string(port)), std::string::npos)

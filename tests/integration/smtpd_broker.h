@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "core/fd.h"
+#include "free_port.h"
 #include "queue_root.h"
 
 namespace smtpd_test {
@@ -38,25 +39,9 @@ inline std::string slurp(const std::string& path) {
   return text.str();
 }
 
-// A free loopback port, as the kernel hands one out: bind port 0, read
-// the port back, close. Another process may take it before we listen on
-// it; callers that start a listener check that it came up (tests run in
-// parallel binaries, and the pid-derived ports of earlier runs collided
-// with ports other programs held).
-inline int pick_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) std::abort();
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    std::abort();
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+// A free loopback port (free_port.h); callers retry when it is taken
+// before they listen.
+inline int pick_port() { return free_loopback_port(); }
 
 class SmtpdBroker {
  public:
