@@ -136,7 +136,8 @@ class Broker {
   void flush_handovers();
   void retire(Cell& zygote);
   void close_retired_channels();
-  void handle_zygote_report(Cell& zygote);
+  void handle_zygote_reports(Cell& zygote);
+  bool handle_zygote_report(Cell& zygote, Clock::time_point deadline);
   void refuse_zygote(Cell& zygote, std::string_view error);
   void end_zygote_children(pid_t zygote);
   void emit_exit(Cell& cell, pid_t pid, int status);
@@ -992,45 +993,57 @@ void Broker::refuse_zygote(Cell& zygote, std::string_view error) {
   ::kill(zygote.pid, SIGKILL);
 }
 
-void Broker::handle_zygote_report(Cell& zygote) {
+// The reports waiting on a zygote's channel: a zygote reports two per
+// connection, and its channel holds few frames, so they are drained (a
+// bounded number per turn of the loop).
+void Broker::handle_zygote_reports(Cell& zygote) {
+  Clock::time_point deadline = Clock::now() + milliseconds(100);  // poll said one is there
+  for (int round = 0; round < 64 && zygote.requests; ++round) {
+    if (!handle_zygote_report(zygote, deadline)) return;
+    deadline = Clock::now();  // the rest only if already there
+  }
+}
+
+// One report; false when there was none, or the channel is done with.
+bool Broker::handle_zygote_report(Cell& zygote, Clock::time_point deadline) {
   ByteBuffer frame(zygote_frame);
-  auto received = receive_frame(zygote.requests.get(), frame, 1, Clock::now() + milliseconds(100));
+  auto received = receive_frame(zygote.requests.get(), frame, 1, deadline);
   if (!received) {
-    if (received.error().kind == FrameErrc::timeout) return;
+    if (received.error().kind == FrameErrc::timeout) return false;
     if (received.error().kind == FrameErrc::end_of_file) {
       zygote.zygote_ready = false;
       zygote.requests.reset();  // it is ending: reaped and restarted
-      return;
+      return false;
     }
     refuse_zygote(zygote, describe(received.error()));
-    return;
+    return false;
   }
   auto report = decode_zygote_report(frame.bytes());
   if (!report) {
     refuse_zygote(zygote, describe(report.error()));
-    return;
+    return false;
   }
   const bool forked = report->kind == ZygoteReportKind::forked;
   if ((!forked && !received->empty()) || (forked && received->size() != 1)) {
     refuse_zygote(zygote, "wrong descriptors with " + std::string(zygote_report_name(report->kind)));
-    return;
+    return false;
   }
   if (report->kind == ZygoteReportKind::ready) {
     zygote.zygote_ready = true;
     emit(LogLine("zygote-ready").add("cell", zygote.kind->name).add("pid", zygote.pid));
-    return;
+    return true;
   }
   auto child = std::find_if(requested_.begin(), requested_.end(),
                             [&](const Cell& c) { return c.id == report->id && c.zygote == zygote.pid; });
   if (child == requested_.end()) {
     refuse_zygote(zygote, "a report for connection " + std::to_string(report->id) + ", which it does not hold");
-    return;
+    return false;
   }
   switch (report->kind) {
     case ZygoteReportKind::forked:
       if (child->pid > 0) {
         refuse_zygote(zygote, "connection " + std::to_string(report->id) + " forked twice");
-        return;
+        return false;
       }
       child->pid = pid_of_pidfd((*received)[0].get());
       emit(LogLine("cell-start")
@@ -1038,11 +1051,11 @@ void Broker::handle_zygote_report(Cell& zygote) {
                .add("pid", child->pid)
                .add("id", static_cast<std::int64_t>(child->id))
                .add("zygote", zygote.pid));
-      return;
+      return true;
     case ZygoteReportKind::exited:
       emit_exit(*child, child->pid, static_cast<int>(report->value));
       requested_.erase(child);
-      return;
+      return true;
     case ZygoteReportKind::failed:
       emit(LogLine("cell-start-failed")
                .add("cell", child->kind->name)
@@ -1050,10 +1063,11 @@ void Broker::handle_zygote_report(Cell& zygote) {
                .add("step", "fork")
                .add("error", ::strerror(static_cast<int>(report->value))));
       requested_.erase(child);
-      return;
+      return true;
     case ZygoteReportKind::ready:
-      return;
+      return true;
   }
+  return true;
 }
 
 // A zygote ended: its children were killed with it (it is their pid
@@ -1381,7 +1395,7 @@ int Broker::run() {
         if (cell->kind->serves == RequestKind::spawn_queue && !cell->transient) {
           handle_queue_done(*cell);
         } else if (cell->kind->zygote_for != nullptr) {
-          handle_zygote_report(*cell);
+          handle_zygote_reports(*cell);
         } else {
           handle_request(*cell);
         }
