@@ -85,7 +85,8 @@ TEST_F(SmtpdCell, RunsInsideItsWalls) {
   Client c(broker.port());
   ASSERT_TRUE(c.connected());
   ASSERT_EQ(Client::first_line(c.reply()), "220 mx.test ESMTP");
-  const pid_t pid = newest_smtpd_pid(broker.log());
+  // A forked cell may greet before the broker has logged its pid.
+  const pid_t pid = newest_smtpd_pid(broker.wait_for("event=cell-start cell=qmail-smtpd pid="));
   ASSERT_GT(pid, 0) << broker.log();
   const std::string status = slurp("/proc/" + std::to_string(pid) + "/status");
   EXPECT_NE(status.find("Seccomp:\t2"), std::string::npos) << status;
