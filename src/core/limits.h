@@ -129,6 +129,10 @@ inline constexpr std::uint64_t queue_job_lifetime_seconds = 86400;
 // (morercpthosts.cdb, users/cdb); 1 MiB is thousands of lines.
 inline constexpr std::size_t control_file = 1024 * 1024;
 
+// users/assign: one line per user or prefix; compiled to users/cdb by
+// qcell's qmail-newu. 16 MiB is a hundred thousand users.
+inline constexpr std::size_t users_assign_file = 16 * 1024 * 1024;
+
 // One line of a control file after trimming (a domain, an address, a route).
 inline constexpr std::size_t control_line = 1024;
 
@@ -191,6 +195,7 @@ inline constexpr LimitEntry table[] = {
     {"queue_job_lifetime_seconds", queue_job_lifetime_seconds, "seconds", "qmail-queue's alarm"},
     {"control_file", control_file, "bytes", "long lists belong in cdb"},
     {"control_line", control_line, "bytes", "one trimmed line"},
+    {"users_assign_file", users_assign_file, "bytes", "a hundred thousand users"},
     {"dot_qmail_file", dot_qmail_file, "bytes", "a handful of instructions"},
     {"policy_file", policy_file, "bytes", "a page of text"},
     {"netstring_length_digits", netstring_length_digits, "digits", "refused before arithmetic"},
