@@ -356,7 +356,9 @@ TEST(Broker, ListensAndGivesEachConnectionACellOfItsOwn) {
   // Each connection's cell is sandboxed like any other.
   EXPECT_EQ(ask(first, "open /etc/passwd"), "errno " + std::to_string(ENOENT));
   EXPECT_EQ(ask(second, "listdir /proc"), "errno " + std::to_string(ENOENT));
-  out = broker.wait_for("cell=conn-testcell id=2 remote=");  // not just "id=2": "pid=20352" holds that too
+  // The second cell's start line, which ends in " id=2" (not just "id=2":
+  // "pid=20352" holds that too); the connection line comes before it.
+  out = broker.wait_for(" id=2\n");
   EXPECT_NE(out.find("event=connection cell=conn-testcell id=1 remote=127.0.0.1:"), std::string::npos) << out;
   EXPECT_NE(out.find("event=cell-start cell=conn-testcell pid="), std::string::npos) << out;
   std::string status = run_status(root);
