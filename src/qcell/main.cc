@@ -1,6 +1,7 @@
 // main.cc — the qcell command: turns arguments into calls of qcell_broker.
 // Subcommands: check, start, status, control-table, cells-table, version
-// (docs/qcell.md), queue (docs/queue-tools.md), and passwd (docs/smtpd-auth.md).
+// (docs/qcell.md), queue (docs/queue-tools.md), passwd (docs/smtpd-auth.md) and
+// newu (docs/delivery.md).
 #include <errno.h>
 #include <pwd.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "core/limits.h"
 #include "core/listen_spec.h"
 #include "qcell/check.h"
+#include "qcell/newu_command.h"
 #include "qcell/passwd_command.h"
 #include "qcell/policies.h"
 #include "qcell/queue_command.h"
@@ -39,6 +41,7 @@ constexpr std::string_view usage =
     "       qcell version               print the version\n"
     "       qcell queue init|list|show ID|count|fsck [--root DIR] [--json] ...\n"
     "                                   create, list and check the queue (docs/queue-tools.md)\n"
+    "       qcell newu [--root DIR]      compile users/assign into users/cdb (qmail-newu)\n"
     "       qcell passwd [--root DIR] [--delete] USER\n"
     "                                   set USER's SMTP AUTH password (read from standard input)\n"
     "                                   or delete USER, in control/smtpsecrets (docs/smtpd-auth.md)\n"
@@ -221,6 +224,7 @@ int main(int argc, char** argv) {
   if (command == "start") return parse_paths(argc, argv, paths) ? start(paths) : usage_error("start");
   if (command == "queue") return qcell::run_queue_command(argc, argv, qcell::embedded_policy);
   if (command == "passwd") return qcell::run_passwd_command(argc, argv, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO);
+  if (command == "newu") return qcell::run_newu_command(argc, argv, STDOUT_FILENO, STDERR_FILENO);
   if (command == "status") {
     if (!parse_paths(argc, argv, paths)) return usage_error("status");
     return qcell::query_status(paths.root + "/run/qcell.status", STDOUT_FILENO);
