@@ -6,6 +6,7 @@
 // quoted so that they cannot end the field or start another.
 #include <array>
 
+#include "core/utc_time.h"
 #include "qmail-inject/inject.h"
 
 namespace qcell::inject {
@@ -120,26 +121,6 @@ std::string comment_of(std::string_view text) {
   return comment;
 }
 
-// Days since 1970-01-01 to a civil date (proleptic Gregorian).
-struct CivilDate {
-  std::int64_t year;
-  unsigned month;  // 1..12
-  unsigned day;    // 1..31
-};
-
-CivilDate civil_from_days(std::int64_t days) noexcept {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto day_of_era = static_cast<std::uint64_t>(days - era * 146097);
-  const std::uint64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const std::uint64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const std::uint64_t shifted_month = (5 * day_of_year + 2) / 153;
-  const auto day = static_cast<unsigned>(day_of_year - (153 * shifted_month + 2) / 5 + 1);
-  const auto month = static_cast<unsigned>(shifted_month < 10 ? shifted_month + 3 : shifted_month - 9);
-  const std::int64_t year = static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2 ? 1 : 0);
-  return {year, month, day};
-}
-
 std::string default_from(const Identity& identity, const Settings& settings) {
   Mailbox mailbox;
   mailbox.local = identity.user;
@@ -179,15 +160,8 @@ std::string default_sender(const Identity& identity, const Settings& settings, c
 std::string format_date(std::int64_t seconds) {
   constexpr std::array<std::string_view, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  constexpr std::int64_t seconds_per_day = 86400;
-  std::int64_t days = seconds / seconds_per_day;
-  std::int64_t in_day = seconds % seconds_per_day;
-  if (in_day < 0) {
-    in_day += seconds_per_day;
-    --days;
-  }
-  const CivilDate date = civil_from_days(days);
-  const auto two_digits = [](std::int64_t value) {
+  const UtcTime date = utc_from_seconds(seconds);
+  const auto two_digits = [](unsigned value) {
     std::string digits = std::to_string(value);
     return digits.size() < 2 ? "0" + digits : digits;
   };
@@ -197,11 +171,11 @@ std::string format_date(std::int64_t seconds) {
   text += ' ';
   text += std::to_string(date.year);
   text += ' ';
-  text += two_digits(in_day / 3600);
+  text += two_digits(date.hour);
   text += ':';
-  text += two_digits(in_day / 60 % 60);
+  text += two_digits(date.minute);
   text += ':';
-  text += two_digits(in_day % 60);
+  text += two_digits(date.second);
   text += " -0000";
   return text;
 }

@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdio>
 
+#include "core/utc_time.h"
+
 namespace qcell::smtpd {
 
 namespace {
@@ -65,26 +67,8 @@ std::string_view protocol_type(const ReceivedFacts& facts) noexcept {
 // cell may not open. The calendar conversion is the proleptic Gregorian
 // one (days since 1970-01-01 to year, month, day, in 400-year eras).
 std::string rfc5322_date(std::time_t now) {
-  static constexpr const char* days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
-  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  long long seconds = static_cast<long long>(now);
-  if (seconds < 0) seconds = 0;
-  const long long day_count = seconds / 86400;
-  const long long second_of_day = seconds % 86400;
-  const long long z = day_count + 719468;
-  const long long era = z / 146097;
-  const long long day_of_era = z - era * 146097;
-  const long long year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const long long day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const long long shifted_month = (5 * day_of_year + 2) / 153;  // March = 0
-  const long long day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-  const long long month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
-  const long long year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%s, %02lld %s %04lld %02lld:%02lld:%02lld +0000", days[day_count % 7], day,
-                months[month - 1], year, second_of_day / 3600, second_of_day / 60 % 60, second_of_day % 60);
-  return buffer;
+  // Before 1970 only with a broken clock: the epoch then, as before.
+  return rfc5322_utc_date(now < 0 ? 0 : static_cast<std::int64_t>(now));
 }
 
 std::string received_header(const ReceivedFacts& facts) {
