@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(std::count(made.begin(), made.end(), '\n') == 1 && made.back() == '\n');
   }
   static const int fd = ::memfd_create("fuzz-message", MFD_CLOEXEC);
-  if (fd < 0 || ::ftruncate(fd, 0) != 0) return 0;
+  if (fd < 0 || ::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0) return 0;
   if (!qcell::write_full(fd, input)) return 0;
   const std::string line = "Delivered-To: joe@mx.example";
   auto found = qcell::header_has_line(fd, line);
