@@ -43,19 +43,10 @@ Result<bool, IoError> header_has_line(int message_fd, std::string_view line) {
   // line.size() + 1 bytes are kept, whatever its length.
   std::string current;
   bool too_long = false;  // the current line is longer than `line`
+  bool found = false;
   std::array<char, 8192> buffer{};
-  off_t offset = 0;
-  while (static_cast<std::size_t>(offset) < limits::header_section) {
-    const std::size_t want = std::min(buffer.size(), limits::header_section - static_cast<std::size_t>(offset));
-    const ssize_t n = ::pread(message_fd, buffer.data(), want, offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail(IoError{IoErrc::system, errno});
-    }
-    if (n == 0) return false;  // the message ended inside its header
-    offset += n;
-    for (ssize_t i = 0; i < n; ++i) {
-      const char c = buffer[static_cast<std::size_t>(i)];
+  auto read = pread_pieces(message_fd, buffer, limits::header_section, [&](std::string_view piece) {
+    for (char c : piece) {
       if (c != '\n') {
         if (current.size() <= line.size()) {
           current.push_back(c);
@@ -65,12 +56,17 @@ Result<bool, IoError> header_has_line(int message_fd, std::string_view line) {
         continue;
       }
       if (current.empty()) return false;  // the blank line: the header is over
-      if (!too_long && current == line) return true;
+      if (!too_long && current == line) {
+        found = true;
+        return false;
+      }
       current.clear();
       too_long = false;
     }
-  }
-  return false;  // not within the first limits::header_section bytes
+    return true;
+  });
+  if (!read) return fail(read.error());
+  return found;
 }
 
 }  // namespace qcell

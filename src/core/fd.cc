@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/byte_buffer.h"
@@ -176,6 +177,23 @@ Result<UniqueFd, int> open_beneath(const DirFd& base, std::string_view relative,
     if (opened.error() != ENOSYS) return opened;
   }
   return open_with_walk(base, relative, flags, mode);
+}
+
+Result<bool, IoError> pread_pieces(int fd, std::span<char> buffer, std::size_t limit,
+                                   const std::function<bool(std::string_view)>& visit) {
+  std::size_t offset = 0;
+  while (offset < limit) {
+    const std::size_t want = std::min(buffer.size(), limit - offset);
+    const ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(IoError{IoErrc::system, errno});
+    }
+    if (n == 0) return true;
+    offset += static_cast<std::size_t>(n);
+    if (!visit(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) return false;
+  }
+  return true;
 }
 
 }  // namespace qcell

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string_view>
 
@@ -78,6 +79,13 @@ struct IoError {
 // Reads until `buffer` is full or end of file; retries EINTR and short reads.
 // Returns the number of bytes read (less than buffer.size() only at EOF).
 Result<std::size_t, IoError> read_full(int fd, std::span<std::byte> buffer) noexcept;
+
+// Reads `fd` from offset 0 with pread (the file offset is neither used nor
+// moved), at most `limit` bytes, one buffer at a time, handing each piece
+// to `visit`; `visit` returning false stops early (the result is false).
+// True once the end of the file or the limit is reached; EINTR is retried.
+Result<bool, IoError> pread_pieces(int fd, std::span<char> buffer, std::size_t limit,
+                                   const std::function<bool(std::string_view)>& visit);
 
 // Writes all of `bytes`; retries EINTR and short writes.
 Status<IoError> write_full(int fd, std::span<const std::byte> bytes) noexcept;

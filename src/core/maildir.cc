@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdint>
 
 namespace qcell {
 
@@ -20,23 +21,23 @@ bool write_message(int out, std::string_view prefix, int message_fd, MaildirErrc
     return false;
   }
   std::array<char, 65536> buffer{};
-  off_t offset = 0;
-  for (;;) {
-    const ssize_t n = ::pread(message_fd, buffer.data(), buffer.size(), offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      failed = MaildirErrc::read_failed;
-      error = errno;
-      return false;
-    }
-    if (n == 0) return true;
-    offset += n;
-    if (auto written = write_full(out, std::string_view(buffer.data(), static_cast<std::size_t>(n))); !written) {
-      failed = MaildirErrc::write_failed;
-      error = written.error().sys_errno;
-      return false;
-    }
+  int write_error = 0;
+  auto copied = pread_pieces(message_fd, buffer, SIZE_MAX, [&](std::string_view piece) {
+    auto written = write_full(out, piece);
+    if (!written) write_error = written.error().sys_errno;
+    return static_cast<bool>(written);
+  });
+  if (!copied) {
+    failed = MaildirErrc::read_failed;
+    error = copied.error().sys_errno;
+    return false;
   }
+  if (!*copied) {
+    failed = MaildirErrc::write_failed;
+    error = write_error;
+    return false;
+  }
+  return true;
 }
 
 }  // namespace

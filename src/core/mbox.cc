@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdint>
 #include <thread>
 
 #include "core/utc_time.h"
@@ -153,19 +154,14 @@ Status<MboxError> deliver_to_mbox(const DirFd& directory, std::string_view name,
   }
   MboxrdQuoter quoter([&out](char c) { return out.put(c); });
   std::array<char, 65536> buffer{};
-  off_t offset = 0;
-  for (;;) {
-    const ssize_t n = ::pread(message_fd, buffer.data(), buffer.size(), offset);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return give_back(MboxErrc::read_failed, errno);
+  auto copied = pread_pieces(message_fd, buffer, SIZE_MAX, [&quoter](std::string_view piece) {
+    for (char c : piece) {
+      if (!quoter.byte(c)) return false;
     }
-    if (n == 0) break;
-    offset += n;
-    for (ssize_t i = 0; i < n; ++i) {
-      if (!quoter.byte(buffer[static_cast<std::size_t>(i)])) return give_back(MboxErrc::write_failed, out.error());
-    }
-  }
+    return true;
+  });
+  if (!copied) return give_back(MboxErrc::read_failed, copied.error().sys_errno);
+  if (!*copied) return give_back(MboxErrc::write_failed, out.error());
   // The message's end, then the empty line that separates messages.
   if (!quoter.finish() || !out.put('\n') || !out.flush()) return give_back(MboxErrc::write_failed, out.error());
   if (::fsync(file->get()) != 0) return give_back(MboxErrc::write_failed, errno);

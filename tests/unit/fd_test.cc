@@ -6,12 +6,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -201,6 +204,37 @@ TEST(OpenBeneathLimits, OverlongPathsAndComponentsAreRefusedWithoutAllocating) {
     EXPECT_EQ(open_beneath(*dir, std::string(300, 'b') + "/x", O_RDONLY, 0, ResolveMethod::walk_only).error(),
               ENAMETOOLONG);
   }
+}
+
+}  // namespace
+}  // namespace qcell
+
+namespace qcell {
+namespace {
+
+TEST(PreadPieces, ReadsFromTheStartInPiecesUpToTheLimit) {
+  UniqueFd fd(::memfd_create("pieces", MFD_CLOEXEC));
+  ASSERT_TRUE(write_full(fd.get(), std::string_view("abcdefghij")));  // the offset is now at the end
+  std::array<char, 4> buffer{};
+  std::vector<std::string> pieces;
+  auto all = pread_pieces(fd.get(), buffer, SIZE_MAX, [&](std::string_view piece) {
+    pieces.emplace_back(piece);
+    return true;
+  });
+  ASSERT_TRUE(all);
+  EXPECT_TRUE(*all);
+  EXPECT_EQ(pieces, (std::vector<std::string>{"abcd", "efgh", "ij"}));
+  pieces.clear();
+  EXPECT_TRUE(*pread_pieces(fd.get(), buffer, 6, [&](std::string_view piece) {
+    pieces.emplace_back(piece);
+    return true;
+  }));
+  EXPECT_EQ(pieces, (std::vector<std::string>{"abcd", "ef"}));
+  EXPECT_FALSE(*pread_pieces(fd.get(), buffer, SIZE_MAX, [](std::string_view) { return false; }));
+  UniqueFd unreadable(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  auto failed = pread_pieces(unreadable.get(), buffer, SIZE_MAX, [](std::string_view) { return true; });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().sys_errno, EBADF);
 }
 
 }  // namespace

@@ -18,15 +18,10 @@
 
 #include "core/delivery_headers.h"
 #include "core/limits.h"
+#include "temp_dir.h"
 
 namespace qcell {
 namespace {
-
-UniqueFd message_of(const std::string& text) {
-  UniqueFd fd(::memfd_create("message", MFD_CLOEXEC));
-  EXPECT_TRUE(write_full(fd.get(), text));
-  return fd;
-}
 
 std::vector<std::string> entries(const std::string& path) {
   std::vector<std::string> names;
@@ -42,25 +37,20 @@ std::vector<std::string> entries(const std::string& path) {
 class MaildirDelivery : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/qcell-maildir-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    root_ = pattern;
     for (const char* sub : {"", "/tmp", "/new", "/cur"}) ASSERT_EQ(::mkdir((root_ + "/Maildir" + sub).c_str(), 0700), 0);
     auto dir = open_directory((root_ + "/Maildir").c_str());
     ASSERT_TRUE(dir);
     maildir_ = std::move(dir.value());
   }
-  void TearDown() override {
-    if (std::system(("rm -rf '" + root_ + "'").c_str()) != 0) ADD_FAILURE() << "cannot remove " << root_;
-  }
-  std::string root_;
+  TempDir temp_{"qcell-maildir"};
+  const std::string root_ = temp_.path();
   DirFd maildir_;
   MaildirUnique unique_{1764700000, 123456, 4242, 0, "mx.example"};
 };
 
 TEST_F(MaildirDelivery, PrefixAndMessageLandInNewByteForByte) {
   const std::string body = "Subject: hi\n\nbody line\nFrom the middle\n";
-  UniqueFd message = message_of(body);
+  UniqueFd message = message_file(body);
   const std::string prefix = return_path_line("alice@example.org") + delivered_to_line("joe@mx.example");
   auto name = deliver_to_maildir(maildir_, prefix, message.get(), unique_);
   ASSERT_TRUE(name) << describe(name.error());
@@ -82,7 +72,7 @@ TEST_F(MaildirDelivery, PrefixAndMessageLandInNewByteForByte) {
 }
 
 TEST_F(MaildirDelivery, ATakenNameMovesOnAndThreeAreTemporary) {
-  UniqueFd message = message_of("x\n");
+  UniqueFd message = message_file("x\n");
   std::ofstream(root_ + "/Maildir/tmp/" + maildir_unique_name(unique_)) << "someone else's";
   auto moved = deliver_to_maildir(maildir_, "", message.get(), unique_);
   ASSERT_TRUE(moved);
@@ -110,7 +100,7 @@ TEST_F(MaildirDelivery, FailuresLeaveNothingBehind) {
   EXPECT_TRUE(entries(root_ + "/Maildir/new").empty());
   // No Maildir there: qmail's "Unable to chdir to maildir".
   ASSERT_EQ(std::system(("rm -rf '" + root_ + "/Maildir/new'").c_str()), 0);
-  UniqueFd message = message_of("x\n");
+  UniqueFd message = message_file("x\n");
   auto missing = deliver_to_maildir(maildir_, "", message.get(), unique_);
   ASSERT_FALSE(missing);
   EXPECT_EQ(describe(missing.error()), "Unable to chdir to maildir: No such file or directory. (#4.2.1)");
@@ -131,18 +121,18 @@ TEST(DeliveryHeaders, ReturnPathAndDeliveredTo) {
 
 TEST(DeliveryHeaders, LoopCheckReadsOnlyTheHeader) {
   const std::string ours = "Delivered-To: joe@mx.example";
-  UniqueFd looping = message_of("Received: x\nDelivered-To: joe@mx.example\nSubject: y\n\nbody\n");
+  UniqueFd looping = message_file("Received: x\nDelivered-To: joe@mx.example\nSubject: y\n\nbody\n");
   auto found = header_has_line(looping.get(), ours);
   ASSERT_TRUE(found);
   EXPECT_TRUE(*found);
   EXPECT_TRUE(*header_has_line(looping.get(), ours + "\n"));
   // In the body, or another address, or a longer line: not a loop.
-  UniqueFd body(message_of("Subject: y\n\nDelivered-To: joe@mx.example\n"));
+  UniqueFd body(message_file("Subject: y\n\nDelivered-To: joe@mx.example\n"));
   EXPECT_FALSE(*header_has_line(body.get(), ours));
-  UniqueFd other(message_of("Delivered-To: joe@mx.example.org\nDelivered-To: bob@mx.example\n\n"));
+  UniqueFd other(message_file("Delivered-To: joe@mx.example.org\nDelivered-To: bob@mx.example\n\n"));
   EXPECT_FALSE(*header_has_line(other.get(), ours));
   // A header line of megabytes is read in pieces and gives up at the limit.
-  UniqueFd huge(message_of("X-Long: " + std::string(limits::header_section * 2, 'a') + "\n" + ours + "\n\n"));
+  UniqueFd huge(message_file("X-Long: " + std::string(limits::header_section * 2, 'a') + "\n" + ours + "\n\n"));
   EXPECT_FALSE(*header_has_line(huge.get(), ours));
   UniqueFd unreadable(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   EXPECT_FALSE(header_has_line(unreadable.get(), ours));

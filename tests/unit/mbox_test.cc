@@ -19,30 +19,19 @@
 #include <string>
 
 #include "core/delivery_headers.h"
+#include "temp_dir.h"
 
 namespace qcell {
 namespace {
 
-UniqueFd message_of(const std::string& text) {
-  UniqueFd fd(::memfd_create("message", MFD_CLOEXEC));
-  EXPECT_TRUE(write_full(fd.get(), text));
-  return fd;
-}
-
 class MboxDelivery : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/qcell-mbox-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    root_ = pattern;
     auto dir = open_directory(root_.c_str());
     ASSERT_TRUE(dir);
     dir_ = std::move(dir.value());
     options_.now = 1764700000;
     options_.lock_wait = std::chrono::milliseconds(300);
-  }
-  void TearDown() override {
-    if (std::system(("rm -rf '" + root_ + "'").c_str()) != 0) ADD_FAILURE() << "cannot remove " << root_;
   }
   std::string contents() const {
     std::ifstream in(root_ + "/mbox");
@@ -51,10 +40,11 @@ class MboxDelivery : public ::testing::Test {
     return text.str();
   }
   Status<MboxError> deliver(const std::string& message, const std::string& sender = "alice@example.org") {
-    UniqueFd fd = message_of(message);
+    UniqueFd fd = message_file(message);
     return deliver_to_mbox(dir_, "mbox", sender, delivered_to_line("joe@mx.example"), fd.get(), options_);
   }
-  std::string root_;
+  TempDir temp_{"qcell-mbox"};
+  const std::string root_ = temp_.path();
   DirFd dir_;
   MboxOptions options_;
 };
@@ -135,7 +125,7 @@ TEST_F(MboxDelivery, AFailedWriteIsTruncatedBack) {
   const std::string before = contents();
   // In a child with a file-size limit just past the current size: the
   // write fails (EFBIG), and the delivery is taken back.
-  UniqueFd big = message_of("Subject: big\n\n" + std::string(100000, 'x') + "\n");
+  UniqueFd big = message_file("Subject: big\n\n" + std::string(100000, 'x') + "\n");
   const pid_t child = ::fork();
   if (child == 0) {
     ::signal(SIGXFSZ, SIG_IGN);
@@ -151,7 +141,7 @@ TEST_F(MboxDelivery, AFailedWriteIsTruncatedBack) {
 }
 
 TEST_F(MboxDelivery, OpenFailuresAreTemporaryAndNamed) {
-  UniqueFd fd = message_of("x\n");
+  UniqueFd fd = message_file("x\n");
   auto failed = deliver_to_mbox(dir_, "missing/mbox", "", "", fd.get(), options_);
   ASSERT_FALSE(failed);
   EXPECT_EQ(describe(failed.error(), "missing/mbox"), "Unable to open missing/mbox: No such file or directory. (#4.2.1)");

@@ -17,6 +17,7 @@
 #include "core/cdb.h"
 #include "core/fd.h"
 #include "core/users_assign.h"
+#include "temp_dir.h"
 
 namespace qcell {
 namespace {
@@ -24,13 +25,7 @@ namespace {
 class NewuCommand : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/qcell-newu-XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern), nullptr);
-    root_ = pattern;
     ASSERT_EQ(::mkdir((root_ + "/users").c_str(), 0755), 0);
-  }
-  void TearDown() override {
-    if (std::system(("rm -rf '" + root_ + "'").c_str()) != 0) ADD_FAILURE() << "cannot remove " << root_;
   }
   void assign(const std::string& text) { std::ofstream(root_ + "/users/assign") << text; }
   // Runs `qcell newu --root ROOT`; the exit code, with stdout and stderr kept.
@@ -56,7 +51,8 @@ class NewuCommand : public ::testing::Test {
     ::close(fd);
     return text;
   }
-  std::string root_;
+  TempDir temp_{"qcell-newu"};
+  const std::string root_ = temp_.path();
   std::string output_;
   std::string error_;
 };
