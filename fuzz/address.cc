@@ -11,15 +11,15 @@
 
 #include "core/address.h"
 #include "core/limits.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
 using qcell::AddressOptions;
 using qcell::Path;
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 AddressOptions make_options(bool allow_null, bool allow_no_domain, bool allow_utf8, std::size_t max_path) {
   AddressOptions options;

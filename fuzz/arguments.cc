@@ -17,14 +17,9 @@
 #include "qmail-inject/inject.h"
 #include "qmail-smtpd/secrets.h"
 #include "sendmail/translate.h"
+#include "require.h"
 
-namespace {
-
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
-}  // namespace
+using qcell_fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size > 4096) return 0;

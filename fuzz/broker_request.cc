@@ -22,15 +22,15 @@
 #include "core/byte_buffer.h"
 #include "core/limits.h"
 #include "core/netstring.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
 using namespace qcell;
 namespace bounds = broker_request_limits;
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 bool no_control_bytes(std::string_view text) {
   for (char c : text) {

@@ -11,12 +11,12 @@
 #include "core/control.h"
 #include "core/limits.h"
 #include "core/queue_sync.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 void check_line(const std::string& line) {
   require(line.size() <= qcell::limits::control_line);

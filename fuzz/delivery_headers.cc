@@ -15,14 +15,9 @@
 #include "core/delivery_headers.h"
 #include "core/fd.h"
 #include "core/limits.h"
+#include "require.h"
 
-namespace {
-
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
-}  // namespace
+using qcell_fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

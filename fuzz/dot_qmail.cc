@@ -8,14 +8,9 @@
 
 #include "core/dot_qmail.h"
 #include "core/limits.h"
+#include "require.h"
 
-namespace {
-
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
-}  // namespace
+using qcell_fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto text = std::as_bytes(std::span(data, size));

@@ -8,12 +8,12 @@
 #include <span>
 
 #include "core/envelope.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 struct Outcome {
   bool ok = false;

@@ -14,12 +14,12 @@
 #include "core/fd.h"
 #include "core/limits.h"
 #include "core/line_reader.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 void run(std::string_view input, std::size_t max_line, qcell::OverlongPolicy policy, char delimiter) {
   qcell::UniqueFd fd(::memfd_create("fuzz_line_reader", MFD_CLOEXEC));

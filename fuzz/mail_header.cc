@@ -13,12 +13,12 @@
 
 #include "core/byte_buffer.h"
 #include "core/mail_header.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 std::vector<std::string> addresses_of(qcell::AddressList list) {
   std::vector<std::string> addresses;

@@ -8,12 +8,12 @@
 #include <string_view>
 
 #include "core/mbox.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 std::string unquote(std::string_view quoted) {
   std::string out;

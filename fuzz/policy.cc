@@ -18,12 +18,12 @@
 #include "core/byte_buffer.h"
 #include "core/limits.h"
 #include "core/policy.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 // The lines as the parser counts them: a final line without '\n' counts.
 std::vector<std::string_view> split_lines(std::string_view text) {

@@ -8,31 +8,21 @@
 #include <string_view>
 
 #include "core/queue_job.h"
+#include "require.h"
 
-namespace {
-
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
-bool same(const qcell::ByteBuffer& out, std::span<const std::byte> frame) {
-  auto bytes = out.bytes();
-  return bytes.size() == frame.size() && std::equal(bytes.begin(), bytes.end(), frame.begin());
-}
-
-}  // namespace
+using qcell_fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   auto frame = std::as_bytes(std::span(data, size));
   if (auto job = qcell::decode_queue_job(frame)) {
     qcell::ByteBuffer out(qcell::queue_job_frame);
     require(qcell::encode_queue_job(*job, out).ok());
-    require(same(out, frame));
+    require(qcell_fuzz::same_bytes(out, frame));
   }
   if (auto done = qcell::decode_queue_done(frame)) {
     qcell::ByteBuffer out(qcell::queue_job_frame);
     require(qcell::encode_queue_done(*done, out).ok());
-    require(same(out, frame));
+    require(qcell_fuzz::same_bytes(out, frame));
   }
   return 0;
 }

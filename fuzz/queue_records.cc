@@ -11,6 +11,9 @@
 #include <string_view>
 
 #include "core/queue_records.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
@@ -20,9 +23,6 @@ using qcell::queue::RecordError;
 using qcell::queue::RecordLimits;
 using qcell::queue::RecordParseError;
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 std::span<const std::byte> bytes_of(std::string_view text) { return std::as_bytes(std::span(text)); }
 

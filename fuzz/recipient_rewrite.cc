@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "core/recipient_rewrite.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 qcell::RewriteRules fixed_rules() {
   qcell::RewriteRules built;

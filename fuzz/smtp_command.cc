@@ -16,15 +16,15 @@
 #include "core/address.h"
 #include "core/limits.h"
 #include "qmail-smtpd/command.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
 using namespace qcell::smtpd;
 namespace limits = qcell::limits;
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 bool is_printable(std::string_view text) {
   for (char c : text) {

@@ -18,6 +18,9 @@
 #include <string_view>
 
 #include "qmail-smtpd/data_stream.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
@@ -28,9 +31,6 @@ using qcell::smtpd::DataSink;
 using qcell::smtpd::DataState;
 using qcell::smtpd::FeedResult;
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 class StringSink final : public DataSink {
  public:

@@ -14,14 +14,14 @@
 
 #include "core/byte_buffer.h"
 #include "qmail-smtpd/secrets.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
 using namespace qcell::smtpd;
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 // A valid hash made of the input's own first hash, or a fixed one.
 const std::string fixed_hash = unmatchable_hash(HashCosts{8, 1});

@@ -20,15 +20,15 @@
 #include <vector>
 
 #include "qmail-smtpd/session.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
 using namespace qcell;
 using namespace qcell::smtpd;
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 struct Injected {
   std::string message;

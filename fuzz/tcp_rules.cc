@@ -21,6 +21,9 @@
 #include <vector>
 
 #include "core/tcp_rules.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
@@ -32,9 +35,6 @@ using qcell::TcpRules;
 using qcell::TcpVerdict;
 using Bytes = std::array<std::uint8_t, 16>;
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 // Probes per input: enough to touch every rule's edges in small files,
 // bounded so that large files stay fast.

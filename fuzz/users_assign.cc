@@ -11,12 +11,12 @@
 #include <string_view>
 
 #include "core/users_assign.h"
+#include "require.h"
+
+using qcell_fuzz::require;
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 void check(const qcell::Assignment& a) {
   require(a.uid != 0 && !a.home.empty() && a.home.front() == '/' && !a.user.empty());
