@@ -24,6 +24,7 @@
 #include <cstring>
 #include <optional>
 
+#include "core/ascii.h"
 #include "core/byte_buffer.h"
 
 namespace qcell {
@@ -365,15 +366,6 @@ bool is_standardized_tag(std::string_view tag) noexcept {
     if (!is_let_dig(static_cast<Byte>(c)) && c != '-') return false;
   }
   return tag.back() != '-';
-}
-
-bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
 }
 
 // address-literal = "[" ( IPv4 / "IPv6:" IPv6 / tag ":" 1*dcontent ) "]",

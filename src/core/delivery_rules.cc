@@ -4,6 +4,8 @@
 
 #include <limits>
 
+#include "core/ascii.h"
+
 namespace qcell {
 
 namespace {
@@ -60,9 +62,8 @@ std::string verp_sender(std::string_view sender, std::string_view recipient) {
 }
 
 std::string safe_extension(std::string_view ext) {
-  std::string out(ext);
+  std::string out = ascii_lower(ext);
   for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     if (c == '.') c = ':';
   }
   return out;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "core/ascii.h"
 #include "core/byte_buffer.h"
 #include "core/size_math.h"
 
@@ -22,7 +23,6 @@ namespace {
 using Byte = unsigned char;
 
 constexpr Byte to_byte(char c) noexcept { return static_cast<Byte>(c); }
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 constexpr bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // A field-name byte: printable US-ASCII except ':' (RFC 5322 section 3.6.8).
@@ -50,14 +50,7 @@ std::string_view describe(HeaderError error) noexcept {
   return "unknown header error";
 }
 
-bool HeaderField::is(std::string_view other) const noexcept {
-  const std::string_view mine = name();
-  if (mine.size() != other.size()) return false;
-  for (std::size_t i = 0; i < mine.size(); ++i) {
-    if (lower(mine[i]) != lower(other[i])) return false;
-  }
-  return true;
-}
+bool HeaderField::is(std::string_view other) const noexcept { return equals_ignoring_ascii_case(name(), other); }
 
 Result<HeaderSection, HeaderError> parse_header_section(std::span<const std::byte> message,
                                                         const HeaderOptions& options) {

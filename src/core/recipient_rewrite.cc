@@ -3,29 +3,19 @@
 
 #include <algorithm>
 
+#include "core/ascii.h"
+
 namespace qcell {
 
 namespace {
 
-bool same_ignoring_case(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 bool listed(const std::vector<std::string>& list, std::string_view domain) noexcept {
-  return std::any_of(list.begin(), list.end(), [&](const std::string& entry) { return same_ignoring_case(entry, domain); });
+  return std::any_of(list.begin(), list.end(), [&](const std::string& entry) { return equals_ignoring_ascii_case(entry, domain); });
 }
 
 const std::string* virtual_prepend(const RewriteRules& rules, std::string_view key) noexcept {
   for (const auto& [entry, prepend] : rules.virtualdomains) {
-    if (same_ignoring_case(entry, key)) return &prepend;
+    if (equals_ignoring_ascii_case(entry, key)) return &prepend;
   }
   return nullptr;
 }

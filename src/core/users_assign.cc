@@ -5,20 +5,13 @@
 #include <array>
 #include <string_view>
 
+#include "core/ascii.h"
 #include "core/decimal.h"
 #include "core/limits.h"
 
 namespace qcell {
 
 namespace {
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // The six fields of an assignment, from text ending in the separator
 // after the sixth (':' in users/assign, NUL in users/cdb).
@@ -112,7 +105,7 @@ Result<std::vector<AssignEntry>, UsersAssignError> parse_users_assign(std::span<
     if (!split_six(line.substr(colon + 1), ':', fields)) {
       return fail(UsersAssignError{UsersAssignErrc::wrong_field_count, number});
     }
-    AssignEntry entry{wildcard, lowercase(line.substr(1, colon - 1)), {}, number};
+    AssignEntry entry{wildcard, ascii_lower(line.substr(1, colon - 1)), {}, number};
     switch (make_assignment(fields, entry.assignment)) {
       case FieldsCheck::ok: break;
       case FieldsCheck::bad_uid: return fail(UsersAssignError{UsersAssignErrc::bad_uid, number});
@@ -146,7 +139,7 @@ std::vector<std::pair<std::string, std::string>> users_cdb_records(const std::ve
 }
 
 Result<std::optional<Assignment>, UsersLookupErrc> lookup_users_cdb(std::string_view local, const CdbFind& find) {
-  const std::string lower = lowercase(local);
+  const std::string lower = ascii_lower(local);
   auto decode = [](std::string_view value, Assignment& out) {
     std::array<std::string_view, 6> fields{};
     if (!value.empty() && value.back() != '\0') return false;
@@ -170,7 +163,7 @@ Result<std::optional<Assignment>, UsersLookupErrc> lookup_users_cdb(std::string_
 }
 
 std::optional<Assignment> assignment_from_passwd(std::string_view local, const AccountFind& find) {
-  const std::string lower = lowercase(local);
+  const std::string lower = ascii_lower(local);
   // From the whole local part down to each '-': the first account wins.
   for (std::size_t length = lower.size() + 1; length-- > 0;) {
     const bool boundary = length == lower.size() || lower[length] == '-';

@@ -28,6 +28,7 @@
 #include <iterator>
 #include <type_traits>
 
+#include "core/ascii.h"
 #include "core/byte_buffer.h"
 #include "core/decimal.h"
 #include "core/enum_table.h"
@@ -124,15 +125,6 @@ constexpr bool is_digit(Byte c) noexcept { return c >= '0' && c <= '9'; }
 constexpr bool is_alnum(Byte c) noexcept { return is_alpha(c) || is_digit(c); }
 constexpr bool is_control(Byte c) noexcept { return c < 32 || c == 127; }
 constexpr bool is_hex_digit(Byte c) noexcept { return is_digit(c) || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'); }
-constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-constexpr bool equals_ignoring_ascii_case(std::string_view text, std::string_view word) noexcept {
-  if (text.size() != word.size()) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (lower(text[i]) != lower(word[i])) return false;
-  }
-  return true;
-}
 
 constexpr bool starts_with_ignoring_ascii_case(std::string_view text, std::string_view prefix) noexcept {
   return text.size() >= prefix.size() && equals_ignoring_ascii_case(text.substr(0, prefix.size()), prefix);

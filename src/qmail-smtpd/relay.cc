@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/ascii.h"
+
 namespace qcell::smtpd {
 
 namespace {
@@ -19,14 +21,6 @@ bool contains(const std::vector<std::string>& sorted, std::string_view key) {
 }
 
 }  // namespace
-
-std::string ascii_lower(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
 
 RecipientHosts::RecipientHosts(std::vector<std::string> rcpthosts, MoreRcptHosts more)
     : hosts_(lowered_and_sorted(std::move(rcpthosts))), more_(std::move(more)) {}

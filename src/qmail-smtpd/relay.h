@@ -17,9 +17,6 @@
 
 namespace qcell::smtpd {
 
-// ASCII lower case; other bytes (UTF-8 under SMTPUTF8) unchanged.
-std::string ascii_lower(std::string_view text);
-
 // Looks a key up in morercpthosts.cdb: true if present, false if absent,
 // nullopt when the database cannot be read (the session answers 451).
 using MoreRcptHosts = std::function<std::optional<bool>(std::string_view key)>;
