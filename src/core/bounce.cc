@@ -8,18 +8,10 @@ namespace qcell {
 
 namespace {
 
-std::string one_line(std::string_view text, char replacement) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c == '\n' || c == '\r') c = replacement;
-  }
-  return out;
-}
-
 // A recipient paragraph: "<address>:", the report's lines (an empty one
 // as "/", so the paragraph stays whole), then the blank line.
 std::string recipient_paragraph(const FailedRecipient& failed) {
-  std::string paragraph = "<" + one_line(failed.address, '_') + ">:\n";
+  std::string paragraph = "<" + replace_line_breaks(failed.address, '_') + ">:\n";
   std::string_view report = failed.report;
   while (!report.empty() && report.back() == '\n') report.remove_suffix(1);
   std::size_t start = 0;
@@ -93,7 +85,7 @@ BounceText compose_bounce(const BounceRoute& route, const std::vector<FailedReci
   std::string before;
   before += "Date: " + rfc5322_utc_date(now) + "\n";
   before += "From: " + settings.bouncefrom + "@" + settings.bouncehost + "\n";
-  before += "To: " + one_line(route.recipient, '_') + "\n";
+  before += "To: " + replace_line_breaks(route.recipient, '_') + "\n";
   before += "Subject: failure notice\n";
   before += "MIME-Version: 1.0\n";
   before += "Content-Type: multipart/report; report-type=delivery-status;\n\tboundary=\"" + std::string(boundary) +
@@ -103,10 +95,10 @@ BounceText compose_bounce(const BounceRoute& route, const std::vector<FailedReci
   before += separator + "\nContent-Type: message/delivery-status\n\n";
   before += "Reporting-MTA: dns; " + settings.bouncehost + "\n";
   for (const FailedRecipient& recipient : failed) {
-    before += "\nFinal-Recipient: rfc822; " + one_line(recipient.address, '_') + "\n";
+    before += "\nFinal-Recipient: rfc822; " + replace_line_breaks(recipient.address, '_') + "\n";
     before += "Action: failed\n";
     before += "Status: " + dsn_status(recipient.report) + "\n";
-    std::string diagnostic = one_line(recipient.report, ' ');
+    std::string diagnostic = replace_line_breaks(recipient.report, ' ');
     if (diagnostic.size() > 900) diagnostic = diagnostic.substr(0, 900) + "...";
     before += "Diagnostic-Code: x-qmail; " + diagnostic + "\n";
   }

@@ -12,16 +12,13 @@
 
 namespace qcell {
 
-namespace {
-
-std::string without_newlines(std::string text) {
-  for (char& c : text) {
-    if (c == '\n' || c == '\r') c = '_';
+std::string replace_line_breaks(std::string_view text, char replacement) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c == '\n' || c == '\r') c = replacement;
   }
-  return text;
+  return out;
 }
-
-}  // namespace
 
 std::string return_path_line(std::string_view sender) {
   std::string address;
@@ -30,11 +27,11 @@ std::string return_path_line(std::string_view sender) {
     address = at == std::string_view::npos ? format_addr_spec(sender, "")
                                            : format_addr_spec(sender.substr(0, at), sender.substr(at + 1));
   }
-  return "Return-Path: <" + without_newlines(address) + ">\n";
+  return "Return-Path: <" + replace_line_breaks(address, '_') + ">\n";
 }
 
 std::string delivered_to_line(std::string_view recipient) {
-  return "Delivered-To: " + without_newlines(std::string(recipient)) + "\n";
+  return "Delivered-To: " + replace_line_breaks(recipient, '_') + "\n";
 }
 
 Result<bool, IoError> header_has_line(int message_fd, std::string_view line) {

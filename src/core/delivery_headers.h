@@ -21,6 +21,9 @@
 
 namespace qcell {
 
+// `text` with every LF and CR turned into `replacement`: one line.
+std::string replace_line_breaks(std::string_view text, char replacement);
+
 std::string return_path_line(std::string_view sender);      // "Return-Path: <...>\n"
 std::string delivered_to_line(std::string_view recipient);  // "Delivered-To: ...\n"
 

@@ -109,6 +109,10 @@ std::string mbox_from_sender(std::string_view sender) {
   return out;
 }
 
+std::string mbox_from_line(std::string_view sender, std::int64_t now) {
+  return "From " + mbox_from_sender(sender) + " " + asctime_utc(now) + "\n";
+}
+
 std::string describe(const MboxError& error, std::string_view name) {
   const std::string reason = error.sys_errno != 0 ? std::string(": ") + ::strerror(error.sys_errno) : "";
   switch (error.code) {
@@ -149,7 +153,7 @@ Status<MboxError> deliver_to_mbox(const DirFd& directory, std::string_view name,
     return Status<MboxError>(fail(MboxError{code, error}));
   };
   MboxWriter out(file->get());
-  if (!out.raw("From " + mbox_from_sender(sender) + " " + asctime_utc(options.now) + "\n") || !out.raw(prefix)) {
+  if (!out.raw(mbox_from_line(sender, options.now)) || !out.raw(prefix)) {
     return give_back(MboxErrc::write_failed, out.error());
   }
   MboxrdQuoter quoter([&out](char c) { return out.put(c); });

@@ -123,6 +123,10 @@ std::string mboxrd_quote(std::string_view message);
 // The "From " line's sender: "" as MAILER-DAEMON, spaces, tabs and newlines as '-'.
 std::string mbox_from_sender(std::string_view sender);
 
+// "From SENDER DATE\n", the line an mbox message starts with (and a
+// program delivery's UFLINE); DATE as asctime gives it, in UTC.
+std::string mbox_from_line(std::string_view sender, std::int64_t now);
+
 // Delivers to `name` (a file name or path beneath `directory`, no "..").
 Status<MboxError> deliver_to_mbox(const DirFd& directory, std::string_view name, std::string_view sender,
                                   std::string_view prefix, int message_fd, const MboxOptions& options);

@@ -5,7 +5,6 @@
 #include "core/delivery_headers.h"
 #include "core/delivery_rules.h"
 #include "core/mbox.h"
-#include "core/utc_time.h"
 
 namespace qcell {
 
@@ -57,7 +56,7 @@ std::vector<std::string> command_environment(const LocalFacts& facts, std::strin
   // The lines as a mailbox delivery writes them, each with its newline.
   environment.push_back("DTLINE=" + delivered_to_line(recipient));
   environment.push_back("RPLINE=" + return_path_line(facts.sender));
-  environment.push_back("UFLINE=From " + mbox_from_sender(facts.sender) + " " + asctime_utc(facts.now) + "\n");
+  environment.push_back("UFLINE=" + mbox_from_line(facts.sender, facts.now));
   return environment;
 }
 
