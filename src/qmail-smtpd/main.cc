@@ -69,20 +69,33 @@ int serve_connection(int input, int output, const qcell::smtpd::SmtpdSetup& setu
   return 0;
 }
 
-int run_cell() {
+// What a cell and its zygote check before anything else: descriptors 2 to
+// 5 as the policy places them (3 is the connection, or the zygote's child
+// filter), libsodium, the sealed snapshot. The error is the log text.
+qcell::Result<qcell::ControlSnapshot, std::string> start_cell() {
   using namespace qcell;
-  using namespace qcell::smtpd;
   int wrong = -1;
   if (!holds_exactly({2, connection_fd, channel_fd, snapshot_fd}, wrong)) {
-    return refuse_start(connection_fd, "descriptor " + std::to_string(wrong) + " is not as the policy says");
+    return fail("descriptor " + std::to_string(wrong) + " is not as the policy says");
   }
-  if (::sodium_init() < 0) return refuse_start(connection_fd, "libsodium cannot be initialised");
-  auto snapshot = ControlSnapshot::open(UniqueFd(snapshot_fd));
-  if (!snapshot) return refuse_start(connection_fd, snapshot.error());
-  auto setup = load_smtpd_setup(*snapshot, environment);
+  if (::sodium_init() < 0) return fail(std::string("libsodium cannot be initialised"));
+  return ControlSnapshot::open(UniqueFd(snapshot_fd));
+}
+
+// A cell's session: its setup from the snapshot and its environment, the
+// queue through the broker channel.
+int serve_cell(const qcell::ControlSnapshot& snapshot) {
+  using namespace qcell::smtpd;
+  auto setup = load_smtpd_setup(snapshot, environment);
   if (!setup) return refuse_start(connection_fd, setup.error());
   BrokerQueue queue(channel_fd);
   return serve_connection(connection_fd, connection_fd, *setup, queue);
+}
+
+int run_cell() {
+  auto snapshot = start_cell();
+  if (!snapshot) return refuse_start(connection_fd, snapshot.error());
+  return serve_cell(*snapshot);
 }
 
 // The zygote: everything a connection needs that is the same for all
@@ -91,31 +104,17 @@ int run_cell() {
 int run_zygote_cell() {
   using namespace qcell;
   using namespace qcell::smtpd;
-  int wrong = -1;
-  if (!holds_exactly({2, 3, channel_fd, snapshot_fd}, wrong)) {
-    cell_log("start-failed error=\"descriptor " + std::to_string(wrong) + " is not as the policy says\"");
-    return 111;
+  auto snapshot = start_cell();
+  std::string error = snapshot ? std::string() : snapshot.error();
+  if (snapshot) {
+    if (auto setup = load_smtpd_setup(*snapshot, environment); !setup) error = setup.error();
   }
-  if (::sodium_init() < 0) {
-    cell_log("start-failed error=\"libsodium cannot be initialised\"");
-    return 111;
-  }
-  auto snapshot = ControlSnapshot::open(UniqueFd(snapshot_fd));
-  if (!snapshot) {
-    cell_log("start-failed error=\"" + snapshot.error() + "\"");
-    return 111;
-  }
-  if (auto setup = load_smtpd_setup(*snapshot, environment); !setup) {
-    cell_log("start-failed error=\"" + setup.error() + "\"");
+  if (!error.empty()) {
+    cell_log("start-failed error=\"" + error + "\"");
     return 111;
   }
   ZygoteHooks hooks;
-  hooks.serve = [&snapshot]() {
-    auto setup = load_smtpd_setup(*snapshot, environment);
-    if (!setup) return refuse_start(connection_fd, setup.error());
-    BrokerQueue queue(channel_fd);
-    return serve_connection(connection_fd, connection_fd, *setup, queue);
-  };
+  hooks.serve = [&snapshot]() { return serve_cell(*snapshot); };
   hooks.refuse = [](int connection) {
     (void)qcell::write_full(connection, "421 4.3.0 Unable to start a session, closing connection\r\n");
   };
