@@ -140,7 +140,7 @@ class Broker {
   bool handle_zygote_report(Cell& zygote, Clock::time_point deadline);
   void refuse_zygote(Cell& zygote, std::string_view error);
   void end_zygote_children(pid_t zygote);
-  void emit_exit(Cell& cell, pid_t pid, int status);
+  void emit_exit(Cell& cell, pid_t pid, int status, std::string_view reason = {});
   void reap();
   void read_log(Cell& cell, bool final_drain);
   void emit_log_text(Cell& cell, std::string_view text, bool truncated);
@@ -260,16 +260,59 @@ bool Broker::open_grants() {
   return true;
 }
 
+// A new cell's log pipe and, with `channel`, its broker channel (a
+// SOCK_SEQPACKET pair): the cell's ends and the broker's. On failure, the
+// step for the cell-start-failed line and the errno.
+struct CellEnds {
+  UniqueFd log_read;   // the broker's
+  UniqueFd log_write;  // the cell's descriptor 2
+  UniqueFd mine;       // the broker's end of the channel
+  UniqueFd theirs;     // the cell's `broker` descriptor
+};
+struct CellEndsError {
+  const char* step;
+  int sys_errno;
+};
+
+Result<CellEnds, CellEndsError> make_cell_ends(bool channel) {
+  CellEnds ends;
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return fail(CellEndsError{"log-pipe", errno});
+  ends.log_read.reset(pipe_fds[0]);
+  ends.log_write.reset(pipe_fds[1]);
+  if (channel) {
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+      return fail(CellEndsError{"broker-socket", errno});
+    }
+    ends.mine.reset(pair[0]);
+    ends.theirs.reset(pair[1]);
+  }
+  return ends;
+}
+
+// The broker's ends go to `cell`, non-blocking, for the poll loop.
+void take_broker_ends(Cell& cell, CellEnds& ends) {
+  ::fcntl(ends.log_read.get(), F_SETFL, O_NONBLOCK);
+  if (ends.mine) ::fcntl(ends.mine.get(), F_SETFL, O_NONBLOCK);
+  cell.log = keep_high(std::move(ends.log_read));
+  cell.requests = keep_high(std::move(ends.mine));
+  cell.partial.clear();
+}
+
 bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::vector<std::string>& environment) {
   const CellKind& kind = *cell.kind;
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
-    emit(LogLine("cell-start-failed").add("cell", kind.name).add("step", "log-pipe").add("error", ::strerror(errno)));
+  // A cell whose policy grants `fd N broker` gets one end of a socket pair.
+  const std::optional<int> broker_number = kind.fd_number(FdName::broker);
+  auto ends = make_cell_ends(broker_number.has_value());
+  if (!ends) {
+    emit(LogLine("cell-start-failed")
+             .add("cell", kind.name)
+             .add("step", ends.error().step)
+             .add("error", ::strerror(ends.error().sys_errno)));
     schedule_restart(cell);
     return false;
   }
-  UniqueFd log_read(pipe_fds[0]);
-  UniqueFd log_write(pipe_fds[1]);
   UniqueFd program(::open(kind.program_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!program) {
     emit(LogLine("cell-start-failed")
@@ -283,7 +326,7 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::v
   spec.envp.insert(spec.envp.end(), environment.begin(), environment.end());
   spec.program_fd = program.get();
   spec.fds = std::move(extra);
-  spec.fds.push_back({2, log_write.get()});
+  spec.fds.push_back({2, ends->log_write.get()});
   for (auto [name, fd] : {std::pair{FdName::queue, queue_dir_.get()}, std::pair{FdName::control, control_dir_.get()},
                           std::pair{FdName::snapshot, snapshot_.get()}}) {
     std::optional<int> number = kind.fd_number(name);
@@ -300,23 +343,7 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::v
   }
   // A zygote holds its children's filter where they hold their connection.
   if (kind.child_filter) spec.fds.push_back({*kind.fd_number(FdName::connection), kind.child_filter->get()});
-  // A cell whose policy grants `fd N broker` gets one end of a socket pair.
-  UniqueFd requests_mine;
-  UniqueFd requests_theirs;
-  if (std::optional<int> number = kind.fd_number(FdName::broker)) {
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-      emit(LogLine("cell-start-failed")
-               .add("cell", kind.name)
-               .add("step", "broker-socket")
-               .add("error", ::strerror(errno)));
-      schedule_restart(cell);
-      return false;
-    }
-    requests_mine.reset(pair[0]);
-    requests_theirs.reset(pair[1]);
-    spec.fds.push_back({*number, requests_theirs.get()});
-  }
+  if (broker_number) spec.fds.push_back({*broker_number, ends->theirs.get()});
   auto pid = sandbox::spawn_cell(spec, walls_);
   if (!pid) {
     emit(LogLine("cell-start-failed")
@@ -326,12 +353,8 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::v
     schedule_restart(cell);
     return false;
   }
-  if (requests_mine) ::fcntl(requests_mine.get(), F_SETFL, O_NONBLOCK);
-  cell.requests = keep_high(std::move(requests_mine));
-  ::fcntl(log_read.get(), F_SETFL, O_NONBLOCK);
+  take_broker_ends(cell, *ends);
   cell.pid = *pid;
-  cell.log = keep_high(std::move(log_read));
-  cell.partial.clear();
   cell.started = Clock::now();
   LogLine started("cell-start");
   started.add("cell", kind.name).add("pid", cell.pid);
@@ -918,22 +941,14 @@ bool Broker::hand_over(Cell& zygote, Cell& cell, UniqueFd& connection, const std
     emit(LogLine("zygote-handover-failed").add("cell", zygote.kind->name).add("error", describe(encoded.error())));
     return false;
   }
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return false;
-  UniqueFd log_read(pipe_fds[0]);
-  handover->log_write.reset(pipe_fds[1]);
-  int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return false;
-  UniqueFd mine(pair[0]);
-  handover->channel = keep_high(UniqueFd(pair[1]));
-  handover->log_write = keep_high(std::move(handover->log_write));
+  auto ends = make_cell_ends(true);
+  if (!ends) return false;
+  // The cell's ends wait in the broker until they are sent: kept high too.
+  handover->log_write = keep_high(std::move(ends->log_write));
+  handover->channel = keep_high(std::move(ends->theirs));
   handover->connection = keep_high(std::move(connection));
   handover->environment = environment;
-  ::fcntl(log_read.get(), F_SETFL, O_NONBLOCK);
-  ::fcntl(mine.get(), F_SETFL, O_NONBLOCK);
-  cell.log = keep_high(std::move(log_read));
-  cell.requests = keep_high(std::move(mine));
-  cell.partial.clear();
+  take_broker_ends(cell, *ends);
   cell.zygote = zygote.pid;
   cell.started = Clock::now();
   cell.handover = std::move(handover);
@@ -1081,13 +1096,7 @@ void Broker::end_zygote_children(pid_t zygote) {
       waiting.push_back(std::move(child));
       continue;
     }
-    read_log(child, true);
-    emit(LogLine("cell-exit")
-             .add("cell", child.kind->name)
-             .add("pid", child.pid)
-             .add("id", static_cast<std::int64_t>(child.id))
-             .add("signal", "SIGKILL")
-             .add("reason", "zygote-ended"));
+    emit_exit(child, child.pid, SIGKILL, "zygote-ended");  // the wait status of a SIGKILL
   }
   std::erase_if(requested_, [zygote](const Cell& c) { return c.zygote == zygote; });
   for (Cell& cell : waiting) {
@@ -1154,8 +1163,9 @@ void Broker::read_log(Cell& cell, bool final_drain) {
 }
 
 // The cell-exit line for `cell`, whose process `pid` ended with `status`
-// (a wait status), after the last of its log.
-void Broker::emit_exit(Cell& cell, pid_t pid, int status) {
+// (a wait status), after the last of its log; `reason` when the broker
+// knows more than the status says.
+void Broker::emit_exit(Cell& cell, pid_t pid, int status, std::string_view reason) {
   read_log(cell, true);
   LogLine line("cell-exit");
   line.add("cell", cell.kind->name).add("pid", pid);
@@ -1178,6 +1188,7 @@ void Broker::emit_exit(Cell& cell, pid_t pid, int status) {
       line.add("limit", "fsize");
     }
   }
+  if (!reason.empty()) line.add("reason", reason);
   line.add("uptime_ms",
            static_cast<std::int64_t>(std::chrono::duration_cast<milliseconds>(Clock::now() - cell.started).count()));
   emit(line);
