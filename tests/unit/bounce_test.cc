@@ -3,14 +3,12 @@
 // Python's email package, as an RFC 3464 delivery report.
 #include "core/bounce.h"
 
-#include <stdio.h>
-
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <string>
 
-#include "temp_dir.h"
+#include "test_files.h"
 
 namespace qcell {
 namespace {
@@ -97,13 +95,7 @@ TEST(BounceText, PythonReadsADeliveryReport) {
       "print(m.preamble.startswith('Hi. This is the'), status[0]['Reporting-MTA'], status[1]['Final-Recipient'],"
       " status[1]['Action'], status[1]['Status'])\n"
       "print(parts[2].get_payload()[0]['Subject'], parts[2].get_payload()[0]['Return-Path'])\n";
-  FILE* pipe = ::popen(("python3 - " + path + " <<'PY'\n" + script + "PY\n").c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char line[512] = {};
-  std::string out;
-  while (std::fgets(line, sizeof line, pipe) != nullptr) out += line;
-  EXPECT_EQ(::pclose(pipe), 0);
-  EXPECT_EQ(out,
+  EXPECT_EQ(run_python(script, path),
             "multipart/report delivery-status ['text/plain', 'message/delivery-status', 'message/rfc822']\n"
             "True dns; mx.example rfc822; nobody@mx.example failed 5.1.1\n"
             "hello <alice@example.org>\n");

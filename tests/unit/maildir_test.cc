@@ -18,7 +18,7 @@
 
 #include "core/delivery_headers.h"
 #include "core/limits.h"
-#include "temp_dir.h"
+#include "test_files.h"
 
 namespace qcell {
 namespace {

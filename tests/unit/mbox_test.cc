@@ -19,7 +19,7 @@
 #include <string>
 
 #include "core/delivery_headers.h"
-#include "temp_dir.h"
+#include "test_files.h"
 
 namespace qcell {
 namespace {
@@ -87,13 +87,7 @@ TEST_F(MboxDelivery, PythonsMailboxReadsIt) {
       "import mailbox,sys\n"
       "b=mailbox.mbox(sys.argv[1])\n"
       "print(len(b), [m['Subject'] for m in b], repr(b[0].get_payload()), repr(b[1].get_payload()))\n";
-  FILE* pipe = ::popen(("python3 - " + root_ + "/mbox <<'PY'\n" + script + "PY\n").c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  char line[512] = {};
-  std::string out;
-  while (std::fgets(line, sizeof line, pipe) != nullptr) out += line;
-  EXPECT_EQ(::pclose(pipe), 0);
-  EXPECT_EQ(out, "2 ['one', 'two'] '>From here\\n' 'last line without newline\\n'\n");
+  EXPECT_EQ(run_python(script, root_ + "/mbox"), "2 ['one', 'two'] '>From here\\n' 'last line without newline\\n'\n");
 }
 
 TEST_F(MboxDelivery, LocksMakeItWaitThenFailTemporarily) {

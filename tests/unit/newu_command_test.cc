@@ -17,7 +17,7 @@
 #include "core/cdb.h"
 #include "core/fd.h"
 #include "core/users_assign.h"
-#include "temp_dir.h"
+#include "test_files.h"
 
 namespace qcell {
 namespace {
@@ -41,15 +41,9 @@ class NewuCommand : public ::testing::Test {
     ::close(err[1]);
     output_ = drain(out[0]);
     error_ = drain(err[0]);
+    ::close(out[0]);
+    ::close(err[0]);
     return code;
-  }
-  static std::string drain(int fd) {
-    std::string text;
-    char buffer[512];
-    ssize_t n;
-    while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<std::size_t>(n));
-    ::close(fd);
-    return text;
   }
   TempDir temp_{"qcell-newu"};
   const std::string root_ = temp_.path();

@@ -24,6 +24,7 @@
 #include "core/byte_buffer.h"
 #include "qcell/check.h"
 #include "qmail-smtpd/secrets.h"
+#include "test_files.h"
 
 namespace qcell {
 namespace {
@@ -41,18 +42,6 @@ struct Outcome {
   std::string output;
   std::string errors;
 };
-
-// Everything readable from `fd` now (the writer is closed).
-std::string drain(int fd) {
-  std::string out;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return out;
-}
 
 class PasswdCommand : public ::testing::Test {
  protected:

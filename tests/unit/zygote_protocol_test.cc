@@ -7,16 +7,13 @@
 #include <string>
 
 #include "core/byte_buffer.h"
+#include "broker_frames.h"
 #include "core/netstring.h"
 
 namespace qcell {
 namespace {
 
-std::string frame_of(std::initializer_list<std::string> fields) {
-  std::string payload;
-  for (const std::string& f : fields) payload += encode_netstring(f);
-  return encode_netstring(payload);
-}
+using testing::frame_of;
 
 std::span<const std::byte> bytes_of(const std::string& text) { return std::as_bytes(std::span(text)); }
 
