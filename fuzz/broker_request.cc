@@ -42,14 +42,6 @@ bool no_control_bytes(std::string_view text) {
 
 void check_fields(const Request& request) {
   if (const auto* local = std::get_if<SpawnLocal>(&request)) {
-    require(!local->user.empty() && local->user.size() <= bounds::user);
-    require(local->user.front() != '.' && local->user.front() != '-');
-    for (char c : local->user) {
-      require((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-');
-    }
-    require(local->extension.size() <= bounds::extension);
-    require(local->extension.find('/') == std::string::npos && no_control_bytes(local->extension));
-    require(local->extension.empty() || local->extension.front() != '.');
     require(!local->recipient.empty() && local->recipient.size() <= bounds::address);
     require(local->sender.size() <= bounds::address);
     require(no_control_bytes(local->recipient) && no_control_bytes(local->sender));
@@ -130,15 +122,17 @@ std::optional<Request> request_from(const std::vector<std::string_view>& parts) 
       if (parts.size() != 1) return std::nullopt;
       return Request{SpawnQueue{}};
     case RequestKind::spawn_local:
-      if (parts.size() != 5) return std::nullopt;
-      return Request{
-          SpawnLocal{std::string(parts[1]), std::string(parts[2]), std::string(parts[3]), std::string(parts[4])}};
+      if (parts.size() != 3) return std::nullopt;
+      return Request{SpawnLocal{std::string(parts[1]), std::string(parts[2])}};
     case RequestKind::spawn_remote: {
       if (parts.size() < 3) return std::nullopt;
       SpawnRemote remote{std::string(parts[1]), std::string(parts[2]), {}};
       for (std::size_t i = 3; i < parts.size(); ++i) remote.recipients.emplace_back(parts[i]);
       return Request{std::move(remote)};
     }
+    case RequestKind::spawn_clean:
+      if (parts.size() != 1) return std::nullopt;
+      return Request{SpawnClean{}};
   }
   return std::nullopt;
 }

@@ -35,9 +35,22 @@ namespace bounds = broker_request_limits;
 constexpr RequestKindEntry request_kinds[] = {
     {RequestKind::spawn_queue, "spawn-queue", 0, 0, 2,
      "start a qmail-queue cell on the message and envelope pipes' read ends"},
-    {RequestKind::spawn_local, "spawn-local", 4, 4, 1, "start a qmail-local cell for one user and recipient"},
-    {RequestKind::spawn_remote, "spawn-remote", 3, 2 + bounds::recipients, 1,
+    {RequestKind::spawn_local, "spawn-local", 2, 2, 2, "start a qmail-local cell for one recipient"},
+    {RequestKind::spawn_remote, "spawn-remote", 3, 2 + bounds::recipients, 2,
      "start a qmail-remote cell for one host and up to 100 recipients"},
+    {RequestKind::spawn_clean, "spawn-clean", 0, 0, 1, "start a qmail-clean cell on a channel to the sender"},
+};
+
+using Type = DescriptorType;
+using Access = DescriptorAccess;
+constexpr RequestDescriptorEntry request_descriptors[] = {
+    {RequestKind::spawn_queue, 0, Type::pipe, Access::read_only, "the message pipe's read end (the cell's fd 0)"},
+    {RequestKind::spawn_queue, 1, Type::pipe, Access::read_only, "the envelope pipe's read end (the cell's fd 1)"},
+    {RequestKind::spawn_local, 0, Type::regular_file, Access::read_only, "the message"},
+    {RequestKind::spawn_local, 1, Type::pipe, Access::write_only, "the report pipe's write end"},
+    {RequestKind::spawn_remote, 0, Type::regular_file, Access::read_only, "the message"},
+    {RequestKind::spawn_remote, 1, Type::pipe, Access::write_only, "the report pipe's write end"},
+    {RequestKind::spawn_clean, 0, Type::unix_socket, Access::read_write, "the channel to the sender"},
 };
 
 constexpr ReplyKindEntry reply_kinds[] = {
@@ -62,9 +75,6 @@ constexpr RequestErrorEntry request_errors[] = {
     {RequestError::missing_kind, "missing_kind", "frame has no message kind"},
     {RequestError::unknown_kind, "unknown_kind", "message kind is unknown"},
     {RequestError::wrong_field_count, "wrong_field_count", "wrong number of fields for the message kind"},
-    {RequestError::bad_user, "bad_user", "user is not 1 to 32 of a-z 0-9 . _ - (not starting with . or -)"},
-    {RequestError::bad_extension, "bad_extension",
-     "extension is longer than 255 bytes, starts with a dot, or holds a slash or a non-printable byte"},
     {RequestError::bad_recipient, "bad_recipient",
      "recipient is empty, longer than 1000 bytes, or holds a control character or bad UTF-8"},
     {RequestError::bad_sender, "bad_sender",
@@ -79,21 +89,21 @@ constexpr RequestErrorEntry request_errors[] = {
     {RequestError::wrong_descriptor_count, "wrong_descriptor_count",
      "wrong number of descriptors for the message kind"},
     {RequestError::wrong_descriptor_type, "wrong_descriptor_type",
-     "a descriptor is not a pipe (spawn-queue) or a regular file (message)"},
-    {RequestError::descriptor_not_read_only, "descriptor_not_read_only", "a descriptor is not open read-only"},
+     "a descriptor is not the pipe, regular file or Unix socket its place needs"},
+    {RequestError::wrong_descriptor_access, "wrong_descriptor_access",
+     "a descriptor is not open read-only, write-only or read-write as its place needs"},
     {RequestError::no_buffer_space, "no_buffer_space", "the output buffer cannot hold the frame"},
 };
 
 // The error texts name these numbers; keep them true.
-static_assert(limits::broker_request == 4096 && bounds::user == 32 && bounds::extension == 255 &&
-              bounds::address == 1000 && bounds::host == 255 && bounds::recipients == 100 &&
+static_assert(limits::broker_request == 4096 && bounds::address == 1000 && bounds::host == 255 && bounds::recipients == 100 &&
               bounds::refusal_text == 200 && bounds::max_signal == 64);
 
 static_assert(in_enum_order(request_kinds, &RequestKindEntry::kind));
 static_assert(in_enum_order(reply_kinds, &ReplyKindEntry::kind));
 static_assert(in_enum_order(refusal_reasons, &RefusalReasonEntry::reason));
 static_assert(in_enum_order(request_errors, &RequestErrorEntry::error));
-static_assert(std::size(request_kinds) == static_cast<std::size_t>(RequestKind::spawn_remote) + 1);
+static_assert(std::size(request_kinds) == static_cast<std::size_t>(RequestKind::spawn_clean) + 1);
 static_assert(std::size(reply_kinds) == static_cast<std::size_t>(ReplyKind::finished) + 1);
 static_assert(std::size(refusal_reasons) == static_cast<std::size_t>(RefusalReason::internal) + 1);
 static_assert(std::size(request_errors) == static_cast<std::size_t>(RequestError::no_buffer_space) + 1);
@@ -108,7 +118,8 @@ const Entry* entry_for(const Entry (&table)[N], Enum value) noexcept {
 // The variants list their alternatives in enum order, so index() is the kind.
 static_assert(std::is_same_v<std::variant_alternative_t<0, Request>, SpawnQueue> &&
               std::is_same_v<std::variant_alternative_t<1, Request>, SpawnLocal> &&
-              std::is_same_v<std::variant_alternative_t<2, Request>, SpawnRemote>);
+              std::is_same_v<std::variant_alternative_t<2, Request>, SpawnRemote> &&
+              std::is_same_v<std::variant_alternative_t<3, Request>, SpawnClean>);
 static_assert(std::is_same_v<std::variant_alternative_t<0, Reply>, Started> &&
               std::is_same_v<std::variant_alternative_t<1, Reply>, Refused> &&
               std::is_same_v<std::variant_alternative_t<2, Reply>, Finished>);
@@ -117,8 +128,21 @@ static_assert(std::is_same_v<std::variant_alternative_t<0, Reply>, Started> &&
 constexpr std::size_t field_overhead = 4 + 2;
 // The largest spawn-local always fits in a frame, whatever its fields: a
 // sender never has to split or shorten one.
-static_assert(field_overhead * 6 + 11 + bounds::user + bounds::extension + 2 * bounds::address <
-              limits::broker_request);
+static_assert(field_overhead * 4 + 11 + 2 * bounds::address < limits::broker_request);
+
+// The descriptor table lists each kind's places 0..n-1 in order, n as the
+// kind table says.
+constexpr bool descriptor_table_matches() {
+  std::size_t i = 0;
+  for (const auto& kind : request_kinds) {
+    for (std::size_t place = 0; place < kind.descriptors; ++place, ++i) {
+      if (i >= std::size(request_descriptors)) return false;
+      if (request_descriptors[i].kind != kind.kind || request_descriptors[i].place != place) return false;
+    }
+  }
+  return i == std::size(request_descriptors);
+}
+static_assert(descriptor_table_matches());
 static_assert(bounds::descriptors == 2);
 
 // Every field of the largest frame (kind name, host, sender, 100 recipients).
@@ -137,24 +161,6 @@ constexpr bool is_let_dig(Byte c) noexcept {
 constexpr bool is_printable_ascii(Byte c) noexcept { return c >= 0x20 && c <= 0x7e; }
 constexpr bool is_hex_digit(Byte c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-bool valid_user(std::string_view user) noexcept {
-  if (user.empty() || user.size() > bounds::user) return false;
-  if (user.front() == '.' || user.front() == '-') return false;
-  for (char c : user) {
-    if (!is_lower_digit_or(static_cast<Byte>(c), "._-")) return false;
-  }
-  return true;
-}
-
-bool valid_extension(std::string_view extension) noexcept {
-  if (extension.size() > bounds::extension) return false;
-  if (!extension.empty() && extension.front() == '.') return false;  // also refuses "." and ".."
-  for (char c : extension) {
-    if (!is_printable_ascii(static_cast<Byte>(c)) || c == '/') return false;
-  }
-  return true;
 }
 
 // Length of the well-formed UTF-8 sequence at text[pos] (a byte >= 0x80), or
@@ -284,18 +290,17 @@ bool valid_exit_status(const ExitStatus& status) noexcept {
 
 Status<RequestError> check_fields(const SpawnQueue&) noexcept { return {}; }
 
-Status<RequestError> check_spawn_local(std::string_view user, std::string_view extension, std::string_view recipient,
-                                       std::string_view sender) noexcept {
-  if (!valid_user(user)) return fail(RequestError::bad_user);
-  if (!valid_extension(extension)) return fail(RequestError::bad_extension);
+Status<RequestError> check_spawn_local(std::string_view recipient, std::string_view sender) noexcept {
   if (!valid_recipient(recipient)) return fail(RequestError::bad_recipient);
   if (!valid_address_bytes(sender)) return fail(RequestError::bad_sender);
   return {};
 }
 
 Status<RequestError> check_fields(const SpawnLocal& request) noexcept {
-  return check_spawn_local(request.user, request.extension, request.recipient, request.sender);
+  return check_spawn_local(request.recipient, request.sender);
 }
+
+Status<RequestError> check_fields(const SpawnClean&) noexcept { return {}; }
 
 // Recipient count first, as the decoder checks the field count first.
 Status<RequestError> check_recipient_count(std::size_t count) noexcept {
@@ -414,9 +419,9 @@ std::string format_exit_status(const ExitStatus& status) {
 
 void add_fields(FrameWriter&, const SpawnQueue&) {}
 
+void add_fields(FrameWriter&, const SpawnClean&) {}
+
 void add_fields(FrameWriter& writer, const SpawnLocal& request) {
-  writer.add(request.user);
-  writer.add(request.extension);
   writer.add(request.recipient);
   writer.add(request.sender);
 }
@@ -449,6 +454,7 @@ void add_fields(FrameWriter& writer, const Finished& reply) {
 
 std::span<const RequestErrorEntry> request_error_table() noexcept { return request_errors; }
 std::span<const RequestKindEntry> request_kind_table() noexcept { return request_kinds; }
+std::span<const RequestDescriptorEntry> request_descriptor_table() noexcept { return request_descriptors; }
 std::span<const ReplyKindEntry> reply_kind_table() noexcept { return reply_kinds; }
 std::span<const RefusalReasonEntry> refusal_reason_table() noexcept { return refusal_reasons; }
 
@@ -549,11 +555,8 @@ Result<Request, RequestError> decode_request(std::span<const std::byte> frame) {
   switch (*kind) {
     case RequestKind::spawn_queue: return Request{SpawnQueue{}};
     case RequestKind::spawn_local: {
-      if (auto checked = check_spawn_local(fields.at(1), fields.at(2), fields.at(3), fields.at(4)); !checked) {
-        return fail(checked.error());
-      }
-      return Request{SpawnLocal{std::string(fields.at(1)), std::string(fields.at(2)), std::string(fields.at(3)),
-                                std::string(fields.at(4))}};
+      if (auto checked = check_spawn_local(fields.at(1), fields.at(2)); !checked) return fail(checked.error());
+      return Request{SpawnLocal{std::string(fields.at(1)), std::string(fields.at(2))}};
     }
     case RequestKind::spawn_remote: {
       if (auto checked = check_host_and_sender(fields.at(1), fields.at(2)); !checked) return fail(checked.error());
@@ -565,6 +568,7 @@ Result<Request, RequestError> decode_request(std::span<const std::byte> frame) {
       }
       return Request{std::move(request)};
     }
+    case RequestKind::spawn_clean: return Request{SpawnClean{}};
   }
   return fail(RequestError::unknown_kind);  // unreachable: every kind is handled above
 }

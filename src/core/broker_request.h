@@ -29,11 +29,6 @@ namespace qcell {
 
 // Bounds of the fields, beside limits::broker_request (the whole frame).
 namespace broker_request_limits {
-// A user name from users/assign or passwd: the longest name useradd accepts.
-inline constexpr std::size_t user = 32;
-// An address extension ("the part after the user's dash"): it names a
-// .qmail-EXT file, and 255 is the longest file name on Linux file systems.
-inline constexpr std::size_t extension = 255;
 // An envelope address: qmail-queue's bound (limits::envelope_address).
 inline constexpr std::size_t address = limits::envelope_address;
 // A host for qmail-remote: a domain (RFC 5321 4.5.3.1.2) or an address literal.
@@ -51,7 +46,7 @@ inline constexpr std::size_t descriptors = 2;
 
 // --- requests (cell to broker) ------------------------------------------------
 
-enum class RequestKind : std::uint8_t { spawn_queue, spawn_local, spawn_remote };
+enum class RequestKind : std::uint8_t { spawn_queue, spawn_local, spawn_remote, spawn_clean };
 
 // "Start a qmail-queue cell reading these pipes." No fields. Descriptors, in
 // order: the message pipe's read end (the new cell's fd 0) and the envelope
@@ -61,18 +56,19 @@ struct SpawnQueue {
   bool operator==(const SpawnQueue&) const = default;
 };
 
-// "Deliver this message locally to this user." One descriptor: the message,
-// a regular file open read-only.
+// "Deliver this message locally to this recipient." The broker, not the
+// sender, decides which user receives (users/cdb, then passwd: qmail-lspawn's
+// lookup) from the recipient's local part. Two descriptors: the message, a
+// regular file open read-only, and the report pipe's write end, on which
+// the delivery cell writes its report for the sender.
 struct SpawnLocal {
-  std::string user;       // [a-z0-9._-]{1,32}, not starting with '.' or '-': a users/assign name
-  std::string extension;  // 0..255 bytes of ' '..'~' without '/', not starting with '.'
   std::string recipient;  // 1..1000 bytes: printable ASCII or UTF-8, no control characters
   std::string sender;     // 0..1000 bytes, same charset; empty for a bounce
   bool operator==(const SpawnLocal&) const = default;
 };
 
-// "Deliver this message to these recipients at this host." One descriptor:
-// the message, a regular file open read-only.
+// "Deliver this message to these recipients at this host." Two descriptors,
+// as spawn-local's: the message and the report pipe's write end.
 struct SpawnRemote {
   std::string host;                     // a domain, "[IPv4]" or "[IPv6:...]", <= 255 bytes
   std::string sender;                   // as SpawnLocal::sender
@@ -80,7 +76,14 @@ struct SpawnRemote {
   bool operator==(const SpawnRemote&) const = default;
 };
 
-using Request = std::variant<SpawnQueue, SpawnLocal, SpawnRemote>;
+// "Start a qmail-clean cell serving this channel." No fields. One
+// descriptor: the sender's end of a Unix socket pair, which becomes the new
+// cell's channel to the sender (qmail-send's to qmail-clean).
+struct SpawnClean {
+  bool operator==(const SpawnClean&) const = default;
+};
+
+using Request = std::variant<SpawnQueue, SpawnLocal, SpawnRemote, SpawnClean>;
 
 // --- replies (broker to cell) -------------------------------------------------
 
@@ -98,7 +101,7 @@ enum class RefusalReason : std::uint8_t {
   not_allowed,   // the sender's policy has no `request` line for the kind (permanent)
   bad_request,   // the frame or its descriptors were malformed (permanent)
   busy,          // a concurrency limit was reached (temporary)
-  no_such_user,  // spawn-local for a user the broker does not know (permanent)
+  no_such_user,  // spawn-local for an address no user receives (permanent)
   internal,      // the broker could not start the cell (temporary)
 };
 
@@ -136,8 +139,6 @@ enum class RequestError : std::uint8_t {
   missing_kind,              // the payload is empty: no kind name
   unknown_kind,              // the kind name is not a kind of this direction
   wrong_field_count,         // too few or too many fields for the kind
-  bad_user,                  // spawn-local user
-  bad_extension,             // spawn-local extension
   bad_recipient,             // a recipient address
   bad_sender,                // the sender address
   bad_host,                  // spawn-remote host
@@ -147,13 +148,13 @@ enum class RequestError : std::uint8_t {
   bad_text,                  // a refusal text too long or not printable ASCII
   bad_exit_status,           // not 0..255 or signal:1..64, canonical
   wrong_descriptor_count,    // the frame carried a different number of descriptors than its kind needs
-  wrong_descriptor_type,     // a descriptor is not a pipe (spawn-queue) or a regular file (message)
-  descriptor_not_read_only,  // a descriptor is open for writing, or is an O_PATH handle
+  wrong_descriptor_type,     // a descriptor is not of its place's type (request_descriptor_table)
+  wrong_descriptor_access,   // a descriptor is not open as its place needs, or is an O_PATH handle
   no_buffer_space,           // encoding: the output buffer refused the frame (its maximum, or memory)
 };
 
 std::string_view describe(RequestError error) noexcept;
-// The error's identifier as written above ("bad_user"), for logs.
+// The error's identifier as written above ("bad_host"), for logs.
 std::string_view request_error_name(RequestError error) noexcept;
 
 struct RequestErrorEntry {
@@ -175,6 +176,19 @@ struct RequestKindEntry {
   std::string_view meaning;
 };
 std::span<const RequestKindEntry> request_kind_table() noexcept;
+
+// What each descriptor of a request must be, place by place.
+enum class DescriptorType : std::uint8_t { pipe, regular_file, unix_socket };
+enum class DescriptorAccess : std::uint8_t { read_only, write_only, read_write };
+struct RequestDescriptorEntry {
+  RequestKind kind;
+  std::size_t place;  // 0-based, in the order the descriptors travel
+  DescriptorType type;
+  DescriptorAccess access;
+  std::string_view meaning;
+};
+// Every kind's descriptors, by kind then place.
+std::span<const RequestDescriptorEntry> request_descriptor_table() noexcept;
 
 struct ReplyKindEntry {
   ReplyKind kind;

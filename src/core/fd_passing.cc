@@ -65,11 +65,25 @@ Wait wait_for(int socket, short events, Deadline deadline, int& sys_errno) noexc
 FrameError system_error(int sys_errno) noexcept { return FrameError{FrameErrc::system, sys_errno}; }
 FrameError frame_error(FrameErrc kind) noexcept { return FrameError{kind, 0}; }
 
-bool is_read_only(int fd) noexcept {
+bool has_access(int fd, DescriptorAccess access) noexcept {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) return false;
   if ((flags & O_PATH) == O_PATH) return false;
-  return (flags & O_ACCMODE) == O_RDONLY;
+  switch (access) {
+    case DescriptorAccess::read_only: return (flags & O_ACCMODE) == O_RDONLY;
+    case DescriptorAccess::write_only: return (flags & O_ACCMODE) == O_WRONLY;
+    case DescriptorAccess::read_write: return (flags & O_ACCMODE) == O_RDWR;
+  }
+  return false;
+}
+
+bool has_type(const struct stat& st, DescriptorType type) noexcept {
+  switch (type) {
+    case DescriptorType::pipe: return S_ISFIFO(st.st_mode);
+    case DescriptorType::regular_file: return S_ISREG(st.st_mode);
+    case DescriptorType::unix_socket: return S_ISSOCK(st.st_mode);
+  }
+  return false;
 }
 
 }  // namespace
@@ -212,12 +226,13 @@ Result<std::vector<UniqueFd>, FrameError> receive_frame(int socket, ByteBuffer& 
 
 Status<RequestError> check_request_descriptors(const Request& request, std::span<const UniqueFd> descriptors) noexcept {
   if (descriptors.size() != descriptors_expected(request)) return fail(RequestError::wrong_descriptor_count);
-  const bool pipes = kind_of(request) == RequestKind::spawn_queue;
-  for (const auto& fd : descriptors) {
+  std::size_t place = 0;
+  for (const RequestDescriptorEntry& entry : request_descriptor_table()) {
+    if (entry.kind != kind_of(request)) continue;
+    int fd = descriptors[place++].get();
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return fail(RequestError::wrong_descriptor_type);
-    if (pipes ? !S_ISFIFO(st.st_mode) : !S_ISREG(st.st_mode)) return fail(RequestError::wrong_descriptor_type);
-    if (!is_read_only(fd.get())) return fail(RequestError::descriptor_not_read_only);
+    if (::fstat(fd, &st) != 0 || !has_type(st, entry.type)) return fail(RequestError::wrong_descriptor_type);
+    if (!has_access(fd, entry.access)) return fail(RequestError::wrong_descriptor_access);
   }
   return {};
 }

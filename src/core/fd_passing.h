@@ -88,10 +88,12 @@ struct ReceivedRequest {
   std::vector<UniqueFd> descriptors;
 };
 
-// What each kind requires of its descriptors: spawn-queue two pipes, and a
-// spawn-local or spawn-remote one regular file, each open read-only (not for
-// writing, not O_PATH). The count must match descriptors_expected. Uses
-// fstat(2) and fcntl(F_GETFL) only.
+// What each kind requires of its descriptors, place by place, as
+// request_descriptor_table() says (spawn-queue two pipes open read-only;
+// spawn-local and spawn-remote the message, a regular file open read-only,
+// and a report pipe open write-only; spawn-clean a Unix socket open for
+// reading and writing; never an O_PATH handle). The count must match
+// descriptors_expected. Uses fstat(2) and fcntl(F_GETFL) only.
 Status<RequestError> check_request_descriptors(const Request& request, std::span<const UniqueFd> descriptors) noexcept;
 
 // The broker's side: receive_frame + decode_request + the descriptor count

@@ -111,6 +111,12 @@ inline constexpr std::size_t queue_cells = 2;
 // two zygotes: one forks while the other stands by.
 inline constexpr std::size_t zygote_children = 1000;
 
+// Delivery cells of one kind (qmail-local, qmail-remote) the broker runs at
+// once, whatever qmail-send asks: qmail's conf-spawn, the most
+// concurrencylocal and concurrencyremote could give a spawner. Past it a
+// spawn request is refused as busy (temporary).
+inline constexpr std::size_t delivery_cells = 120;
+
 // Local injectors (bin/qmail-queue) one uid other than root may have
 // connected at once, so that one user cannot take every injection slot.
 inline constexpr std::size_t queue_injectors_per_user = 16;
@@ -190,6 +196,7 @@ inline constexpr LimitEntry table[] = {
     {"queue_jobs_in_flight", queue_jobs_in_flight, "injections", "held at once by each queue cell"},
     {"queue_cells", queue_cells, "cells", "the second takes over when one is full or restarting"},
     {"zygote_children", zygote_children, "cells", "forked before a fresh zygote (fresh layout) takes over"},
+    {"delivery_cells", delivery_cells, "cells", "qmail's conf-spawn; past it spawn-local is refused as busy"},
     {"queue_injectors_per_user", queue_injectors_per_user, "injections", "one user cannot take every slot"},
     {"queue_job_idle_seconds", queue_job_idle_seconds, "seconds", "longer than timeoutsmtpd"},
     {"queue_job_lifetime_seconds", queue_job_lifetime_seconds, "seconds", "qmail-queue's alarm"},

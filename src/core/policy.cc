@@ -44,6 +44,7 @@ constexpr auto fd_names = std::to_array<VocabularyEntry<FdName>>({
     {FdName::pipe_in, "pipe-in", "a pipe the cell reads (e.g. qmail-queue's message on 0)"},
     {FdName::pipe_out, "pipe-out", "a pipe the cell writes"},
     {FdName::snapshot, "snapshot", "the control values, a sealed read-only memory file made by the broker"},
+    {FdName::requester, "requester", "a channel to the cell whose request started this one (qmail-clean's to qmail-send)"},
 });
 
 constexpr auto rlimit_names = std::to_array<VocabularyEntry<RlimitName>>({
@@ -79,6 +80,7 @@ constexpr auto request_names = std::to_array<VocabularyEntry<RequestName>>({
     {RequestName::spawn_queue, "spawn-queue", "start a qmail-queue cell and receive its pipes"},
     {RequestName::spawn_local, "spawn-local", "start a qmail-local cell as a recipient"},
     {RequestName::spawn_remote, "spawn-remote", "start a qmail-remote cell"},
+    {RequestName::spawn_clean, "spawn-clean", "start a qmail-clean cell on a channel to the sender"},
 });
 
 // True when the table lists every value of its enum once, in enum order
@@ -97,8 +99,8 @@ static_assert(in_enum_order(fd_names, value_of));
 static_assert(in_enum_order(rlimit_names, value_of));
 static_assert(in_enum_order(landlock_accesses, value_of));
 static_assert(in_enum_order(request_names, value_of));
-static_assert(fd_names.size() == static_cast<std::size_t>(FdName::snapshot) + 1);
-static_assert(request_names.size() == static_cast<std::size_t>(RequestName::spawn_remote) + 1);
+static_assert(fd_names.size() == static_cast<std::size_t>(FdName::requester) + 1);
+static_assert(request_names.size() == static_cast<std::size_t>(RequestName::spawn_clean) + 1);
 static_assert(rlimit_names.size() == static_cast<std::size_t>(RlimitName::stack) + 1);
 static_assert(rlimit_rules.size() == rlimit_names.size());
 static_assert(in_enum_order(rlimit_rules, [](const RlimitRule& rule) { return rule.name; }));

@@ -90,6 +90,7 @@ enum class FdName : std::uint8_t {
   pipe_in,
   pipe_out,
   snapshot,
+  requester,
 };
 
 enum class RlimitName : std::uint8_t { as, nofile, fsize, nproc, cpu, core, memlock, stack };
@@ -97,7 +98,7 @@ enum class RlimitName : std::uint8_t { as, nofile, fsize, nproc, cpu, core, meml
 enum class LandlockAccess : std::uint8_t { read, write, execute };
 
 // Requests to the broker that a cell may send.
-enum class RequestName : std::uint8_t { spawn_queue, spawn_local, spawn_remote };
+enum class RequestName : std::uint8_t { spawn_queue, spawn_local, spawn_remote, spawn_clean };
 
 template <class E>
 struct VocabularyEntry {

@@ -166,7 +166,6 @@ int start(const Paths& paths) {
       continue;
     }
     if (file.policy.lifetime != qcell::Lifetime::long_lived && !serves) continue;
-    if (file.policy.runs_as_recipient()) continue;  // compiled per request by its own handler
     auto kind = qcell::make_cell_kind(file.policy, installation);
     if (!kind) {
       std::fprintf(stderr, "qcell start: %s\n", kind.error().c_str());
@@ -202,6 +201,22 @@ int start(const Paths& paths) {
                            std::pair{"qmails", &options.qmails_uid}}) {
     if (const struct passwd* pw = ::getpwnam(name)) *uid = pw->pw_uid;
   }
+  options.users_cdb = paths.root + "/users/cdb";
+  // qmail-start's argument, kept in control/defaultdelivery by most qmail
+  // installations; qcell's default is a Maildir (docs/delivery.md).
+  if (auto control = qcell::open_directory((paths.root + "/control").c_str())) {
+    auto text = qcell::read_control_file(*control, "defaultdelivery");
+    if (!text) {
+      std::fprintf(stderr, "qcell start: %s\n", qcell::format_control_error("defaultdelivery", text.error()).c_str());
+      return qcell::exit_config_error;
+    }
+    if (*text && !(*text)->empty()) {
+      options.default_delivery = **text;
+      if (options.default_delivery.back() != '\n') options.default_delivery += '\n';
+    }
+  }
+  char host[256] = {};
+  options.hostname = ::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' ? host : "localhost";
   options.drop_privileges = true;
   options.fork_connection_cells = !paths.fresh_connection_cells;
   return qcell::run_supervisor(std::move(long_lived), std::move(on_request), std::move(per_connection),

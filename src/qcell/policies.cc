@@ -273,19 +273,23 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files) {
   return out;
 }
 
-Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Installation& installation) {
-  if (p.runs_as_recipient())
-    return fail(std::string("cell " + p.cell + " runs as the recipient: compiled per request"));
+namespace {
+
+// The spec of a policy for one uid, gid and home ("" when the cell does not
+// run as a recipient): `$root` and `$home` resolved in views and Landlock rules.
+Result<sandbox::CellSpec, std::string> compile_for(const Policy& p, const Installation& installation, uid_t uid,
+                                                   gid_t gid, const std::string& home) {
   sandbox::CellSpec spec;
   spec.name = p.cell;
-  struct passwd* pw = ::getpwnam(p.user.c_str());
-  struct group* gr = ::getgrnam(p.group.c_str());
-  if (pw == nullptr || gr == nullptr) return fail("cell " + p.cell + ": unknown user or group");
-  spec.uid = pw->pw_uid;
-  spec.gid = gr->gr_gid;
+  spec.uid = uid;
+  spec.gid = gid;
   spec.namespaces = {p.namespaces.mount, p.namespaces.pid, p.namespaces.net, p.namespaces.ipc, p.namespaces.uts};
+  auto resolve = [&](const std::string& path) {
+    if (!home.empty() && path.rfind(home_variable, 0) == 0) return home + path.substr(home_variable.size());
+    return resolve_root(path, installation);
+  };
   for (const View& v : p.views) {
-    std::string path = resolve_root(v.path, installation);
+    std::string path = resolve(v.path);
     spec.views.push_back({path, path, v.writable});
   }
   // Outer directories before the views nested in them.
@@ -296,6 +300,7 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
   if (!syscalls) return fail("cell " + p.cell + ": " + syscalls.error());
   spec.syscalls = std::move(syscalls.value());
   spec.landlock = sandbox::landlock_rules_of(p, installation.root);
+  for (sandbox::LandlockRule& rule : spec.landlock) rule.path = resolve(rule.path);
   spec.landlock_scope_abstract_unix = p.landlock_scope.abstract_unix;
   spec.landlock_scope_signal = p.landlock_scope.signal;
   spec.required = required_walls(p);
@@ -303,6 +308,25 @@ Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Ins
   spec.envp = {"QCELL_CELL=" + p.cell};
   spec.staging_root = installation.staging_root;
   return spec;
+}
+
+}  // namespace
+
+Result<sandbox::CellSpec, std::string> compile_policy(const Policy& p, const Installation& installation) {
+  if (p.runs_as_recipient())
+    return fail(std::string("cell " + p.cell + " runs as the recipient: compiled per request"));
+  struct passwd* pw = ::getpwnam(p.user.c_str());
+  struct group* gr = ::getgrnam(p.group.c_str());
+  if (pw == nullptr || gr == nullptr) return fail("cell " + p.cell + ": unknown user or group");
+  return compile_for(p, installation, pw->pw_uid, gr->gr_gid, "");
+}
+
+Result<sandbox::CellSpec, std::string> compile_recipient_policy(const Policy& p, const Installation& installation,
+                                                                uid_t uid, gid_t gid, const std::string& home) {
+  if (!p.runs_as_recipient()) return fail("cell " + p.cell + " does not run as the recipient");
+  if (uid == 0 || gid == 0) return fail("cell " + p.cell + ": a cell never runs as root or in group 0");
+  if (home.empty() || home.front() != '/') return fail("cell " + p.cell + ": the home directory is not absolute");
+  return compile_for(p, installation, uid, gid, home);
 }
 
 std::string resolve_root(const std::string& path, const Installation& installation) {
@@ -317,13 +341,26 @@ std::optional<RequestKind> request_served_by(const Policy& policy) {
   if (policy.lifetime != Lifetime::request) return std::nullopt;
   if (policy.cell == "qmail-local") return RequestKind::spawn_local;
   if (policy.cell == "qmail-remote") return RequestKind::spawn_remote;
+  if (policy.cell == "qmail-clean") return RequestKind::spawn_clean;
   return std::nullopt;
 }
 
 Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Installation& installation) {
-  auto spec = compile_policy(policy, installation);
-  if (!spec) return fail(spec.error());
   CellKind kind;
+  if (policy.runs_as_recipient()) {
+    // Compiled per delivery; the template (nobody's ids, no $home view) only
+    // carries the namespaces every delivery cell of the kind shares.
+    for (const View& v : policy.views) {
+      if (v.path.rfind(home_variable, 0) == 0) return fail("cell " + policy.cell + ": a view of $home is not supported; grant `fd N home`");
+    }
+    auto shared_policy = std::make_shared<const Policy>(policy);
+    kind.compile_for_recipient = [shared_policy, installation](uid_t uid, gid_t gid, const std::string& home) {
+      return compile_recipient_policy(*shared_policy, installation, uid, gid, home);
+    };
+  }
+  auto spec = policy.runs_as_recipient() ? compile_for(policy, installation, 65534, 65534, "/nonexistent")
+                                         : compile_policy(policy, installation);
+  if (!spec) return fail(spec.error());
   kind.name = policy.cell;
   kind.spec = std::move(spec.value());
   kind.program_path = installation.bin_dir + "/" + policy.program;

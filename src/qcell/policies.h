@@ -57,6 +57,12 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files);
 // recipient), without its descriptors. Fails with a message.
 Result<sandbox::CellSpec, std::string> compile_policy(const Policy& policy, const Installation& installation);
 
+// The same for a cell that runs as the recipient (`user recipient`), for
+// one delivery: the uid, gid and home the broker chose, `$home` resolved.
+// Refuses uid or gid 0 and a home that is not absolute.
+Result<sandbox::CellSpec, std::string> compile_recipient_policy(const Policy& policy, const Installation& installation,
+                                                                uid_t uid, gid_t gid, const std::string& home);
+
 // The request a cell serves, by its qmail name: the long-lived qmail-queue
 // serves spawn-queue (on its job channel, docs/queue.md); qmail-remote
 // spawn-remote and qmail-local spawn-local, one cell per request. nullopt

@@ -34,6 +34,7 @@
 #include "core/queue_exit.h"
 #include "core/queue_job.h"
 #include "qcell/check.h"
+#include "qcell/local_users.h"
 #include "qcell/policies.h"
 #include "qcell/privileges.h"
 #include "sandbox/kernel_log.h"
@@ -120,7 +121,11 @@ class Broker {
  private:
   void emit(const LogLine& line) { (void)write_full(options_.log_fd, line.finish()); }
   bool setup();
-  bool start(Cell& cell, std::vector<sandbox::FdGrant> extra = {}, const std::vector<std::string>& environment = {});
+  bool start(Cell& cell, std::vector<sandbox::FdGrant> extra = {}, const std::vector<std::string>& environment = {},
+             const sandbox::CellSpec* own_spec = nullptr);
+  bool prepare_local_delivery(Cell& sender, const CellKind& target, const SpawnLocal& request,
+                              std::vector<sandbox::FdGrant>& grants, std::vector<std::string>& environment,
+                              std::optional<sandbox::CellSpec>& spec, UniqueFd& home);
   void handle_request(Cell& sender);
   void refuse(Cell& sender, RefusalReason reason, const std::string& text, std::string_view request);
   bool listen_all();
@@ -300,7 +305,8 @@ void take_broker_ends(Cell& cell, CellEnds& ends) {
   cell.partial.clear();
 }
 
-bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::vector<std::string>& environment) {
+bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::vector<std::string>& environment,
+                   const sandbox::CellSpec* own_spec) {
   const CellKind& kind = *cell.kind;
   // A cell whose policy grants `fd N broker` gets one end of a socket pair.
   const std::optional<int> broker_number = kind.fd_number(FdName::broker);
@@ -322,7 +328,7 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::v
     schedule_restart(cell);
     return false;
   }
-  sandbox::CellSpec spec = kind.spec;
+  sandbox::CellSpec spec = own_spec != nullptr ? *own_spec : kind.spec;
   spec.envp.insert(spec.envp.end(), environment.begin(), environment.end());
   spec.program_fd = program.get();
   spec.fds = std::move(extra);
@@ -836,11 +842,11 @@ void Broker::handle_request(Cell& sender) {
     return;
   }
   // The request's descriptors go to the numbers the target's policy gives
-  // their names: spawn-queue carries message and envelope, the others message.
-  static constexpr FdName queue_names[] = {FdName::message, FdName::envelope};
-  static constexpr FdName message_name[] = {FdName::message};
-  std::span<const FdName> names =
-      kind == RequestKind::spawn_queue ? std::span<const FdName>(queue_names) : std::span<const FdName>(message_name);
+  // their names, in the order request_descriptor_table() lists them.
+  static constexpr FdName delivery_names[] = {FdName::message, FdName::pipe_out};
+  static constexpr FdName clean_names[] = {FdName::requester};
+  std::span<const FdName> names = kind == RequestKind::spawn_clean ? std::span<const FdName>(clean_names)
+                                                                   : std::span<const FdName>(delivery_names);
   std::vector<sandbox::FdGrant> grants;
   for (std::size_t i = 0; i < names.size() && i < received->descriptors.size(); ++i) {
     std::optional<int> number = target->fd_number(names[i]);
@@ -853,17 +859,77 @@ void Broker::handle_request(Cell& sender) {
     }
     grants.push_back({*number, received->descriptors[i].get()});
   }
+  std::vector<std::string> environment;
+  std::optional<sandbox::CellSpec> spec;
+  UniqueFd home;
+  if (const auto* local = std::get_if<SpawnLocal>(&received->request)) {
+    if (!prepare_local_delivery(sender, *target, *local, grants, environment, spec, home)) return;
+  }
   Cell cell;
   cell.kind = &*target;
   cell.requester = sender.pid;
   cell.id = next_id_++;
   cell.transient = true;
-  if (!start(cell, std::move(grants))) {
+  if (!start(cell, std::move(grants), environment, spec ? &*spec : nullptr)) {
     refuse(sender, RefusalReason::internal, "cell " + target->name + " could not be started", kind_name);
     return;
   }
   (void)send_reply(sender.requests.get(), Started{cell.id}, Clock::now() + milliseconds(100));
   requested_.push_back(std::move(cell));
+}
+
+// spawn-local (qmail-lspawn's part): which user receives, as which uid and
+// gid, with which home, and the facts qmail-local is given. Refuses and
+// returns false when the delivery cannot start.
+bool Broker::prepare_local_delivery(Cell& sender, const CellKind& target, const SpawnLocal& request,
+                                    std::vector<sandbox::FdGrant>& grants, std::vector<std::string>& environment,
+                                    std::optional<sandbox::CellSpec>& spec, UniqueFd& home) {
+  const std::size_t running = static_cast<std::size_t>(std::count_if(
+      requested_.begin(), requested_.end(), [&target](const Cell& c) { return c.kind == &target; }));
+  if (running >= limits::delivery_cells) {
+    refuse(sender, RefusalReason::busy,
+           std::to_string(limits::delivery_cells) + " " + target.name + " cells run already", "spawn-local");
+    return false;
+  }
+  std::optional<int> home_number = target.fd_number(FdName::home);
+  if (!target.compile_for_recipient || !home_number) {
+    refuse(sender, RefusalReason::internal,
+           "the policy of cell " + target.name + " must run as the recipient and grant `fd N home`", "spawn-local");
+    return false;
+  }
+  auto user = find_local_user(options_.users_cdb, request.recipient);
+  if (!user) {
+    const bool permanent =
+        user.error().code == LocalUserErrc::no_such_user || user.error().code == LocalUserErrc::no_at;
+    refuse(sender, permanent ? RefusalReason::no_such_user : RefusalReason::internal, user.error().text,
+           "spawn-local");
+    return false;
+  }
+  const Assignment& who = user->assignment;
+  auto compiled = target.compile_for_recipient(who.uid, who.gid, who.home);
+  if (!compiled) {
+    refuse(sender, RefusalReason::internal, compiled.error(), "spawn-local");
+    return false;
+  }
+  spec = std::move(compiled.value());
+  spec->shared = target.spec.shared;
+  home = std::move(user->home);
+  grants.push_back({*home_number, home.get()});
+  environment = {"QCELL_USER=" + who.user,
+                 "QCELL_HOME=" + who.home,
+                 "QCELL_LOCAL=" + user->local,
+                 "QCELL_DASH=" + who.dash,
+                 "QCELL_EXT=" + who.ext,
+                 "QCELL_HOST=" + user->host,
+                 "QCELL_SENDER=" + request.sender,
+                 "QCELL_DEFAULT_DELIVERY=" + options_.default_delivery,
+                 "QCELL_HOSTNAME=" + options_.hostname};
+  emit(LogLine("local-user")
+           .add("for_pid", sender.pid)
+           .add("user", who.user)
+           .add("uid", static_cast<std::int64_t>(who.uid))
+           .add("ext", who.ext));
+  return true;
 }
 
 // --- connection cells forked by a zygote (docs/cells.md) --------------------

@@ -8,7 +8,10 @@
 // escaped (log_line.h), never interpreted.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +55,10 @@ struct CellKind {
   // per-connection kind whose connections it takes.
   std::shared_ptr<UniqueFd> child_filter;
   const CellKind* zygote_for = nullptr;
+  // For a cell that runs as the recipient (`user recipient`): its spec for
+  // one uid, gid and home (policies.h, compile_recipient_policy). `spec` is
+  // then only the template that holds the shared namespaces.
+  std::function<Result<sandbox::CellSpec, std::string>(uid_t, gid_t, const std::string&)> compile_for_recipient;
 };
 
 struct SupervisorOptions {
@@ -74,6 +81,12 @@ struct SupervisorOptions {
   long alias_uid = -1;
   long qmaild_uid = -1;
   long qmails_uid = -1;
+  // Where spawn-local looks up recipients (qmail-lspawn's users/cdb), the
+  // default delivery of a recipient without a .qmail file (qmail-start's
+  // argument; control/defaultdelivery), and the host name for Maildir names.
+  std::string users_cdb;
+  std::string default_delivery = "./Maildir/\n";
+  std::string hostname;
   // Per-connection cells are forked by a zygote of their kind (docs/cells.md);
   // false: the broker makes a fresh cell for each connection.
   bool fork_connection_cells = true;

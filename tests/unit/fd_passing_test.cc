@@ -122,7 +122,7 @@ RequestError request_errc(const ProtocolError& error) {
   return request != nullptr ? *request : RequestError::no_buffer_space;
 }
 
-SpawnLocal a_local_delivery() { return SpawnLocal{"joe", "list", "joe-list@example.com", "alice@example.org"}; }
+SpawnLocal a_local_delivery() { return SpawnLocal{"joe-list@example.com", "alice@example.org"}; }
 
 // --- frames and descriptors -----------------------------------------------------------------
 
@@ -186,20 +186,36 @@ TEST(FdPassing, SpawnQueueHandsOverTheTwoPipes) {
   EXPECT_EQ(read_some(received->descriptors[1].get()), envelope_bytes);
 }
 
-TEST(FdPassing, SpawnLocalHandsOverTheMessage) {
+TEST(FdPassing, SpawnLocalHandsOverTheMessageAndTheReportPipe) {
   auto sockets = make_socket_pair();
   UniqueFd message = message_file("Subject: test\n\nhello\n");
-  const int fds[] = {message.get()};
+  auto report = make_pipe();
+  const int fds[] = {message.get(), report.write.get()};
   ASSERT_TRUE(send_request(sockets.cell.get(), Request{a_local_delivery()}, fds, soon()).ok());
   message.reset();
+  report.write.reset();
 
   auto received = receive_request(sockets.broker.get(), soon());
   ASSERT_TRUE(received.ok()) << describe(received.error());
   EXPECT_EQ(received->request, Request{a_local_delivery()});
-  ASSERT_EQ(received->descriptors.size(), 1u);
+  ASSERT_EQ(received->descriptors.size(), 2u);
   std::array<char, 64> buffer{};
   ASSERT_EQ(::pread(received->descriptors[0].get(), buffer.data(), buffer.size(), 0), 21);
   EXPECT_EQ(std::string_view(buffer.data(), 21), "Subject: test\n\nhello\n");
+  ASSERT_TRUE(write_full(received->descriptors[1].get(), std::string_view("did 1+0+0\n")).ok());
+  received->descriptors[1].reset();
+  EXPECT_EQ(read_some(report.read.get()), "did 1+0+0\n");
+}
+
+TEST(FdPassing, SpawnCleanHandsOverASocket) {
+  auto sockets = make_socket_pair();
+  auto channel = make_socket_pair();
+  const int fds[] = {channel.broker.get()};
+  ASSERT_TRUE(send_request(sockets.cell.get(), Request{SpawnClean{}}, fds, soon()).ok());
+  auto received = receive_request(sockets.broker.get(), soon());
+  ASSERT_TRUE(received.ok()) << describe(received.error());
+  EXPECT_EQ(received->request, Request{SpawnClean{}});
+  ASSERT_EQ(received->descriptors.size(), 1u);
 }
 
 // --- unwanted descriptors are closed ------------------------------------------------------------
@@ -238,10 +254,10 @@ TEST(FdPassing, RequestWithTooManyDescriptorsClosesThemAll) {
   EXPECT_EQ(frame_errc(received.error()), FrameErrc::too_many_descriptors);
   EXPECT_EQ(open_descriptor_count(), before);
 
-  // Two message files for a spawn-local: within the receive limit, wrong for the kind.
+  // One message file for a spawn-local: within the receive limit, too few for the kind.
   ByteBuffer frame(limits::broker_request);
   ASSERT_TRUE(encode_request(Request{a_local_delivery()}, frame).ok());
-  raw_send(sockets.cell.get(), frame.view(), {file.get(), file.get()});
+  raw_send(sockets.cell.get(), frame.view(), {file.get()});
   received = receive_request(sockets.broker.get(), soon());
   ASSERT_FALSE(received.ok());
   EXPECT_EQ(request_errc(received.error()), RequestError::wrong_descriptor_count);
@@ -306,12 +322,15 @@ TEST(FdPassing, DescriptorsOfTheWrongTypeOrModeAreRefused) {
     RequestError expected;
   };
   const Case cases[] = {
-      {local.view(), {pipe.read.get()}, RequestError::wrong_descriptor_type},
-      {local.view(), {sockets.cell.get()}, RequestError::wrong_descriptor_type},
-      {local.view(), {writable.get()}, RequestError::descriptor_not_read_only},
-      {local.view(), {path_only.get()}, RequestError::descriptor_not_read_only},
+      {local.view(), {pipe.read.get(), pipe.write.get()}, RequestError::wrong_descriptor_type},
+      {local.view(), {sockets.cell.get(), pipe.write.get()}, RequestError::wrong_descriptor_type},
+      {local.view(), {writable.get(), pipe.write.get()}, RequestError::wrong_descriptor_access},
+      {local.view(), {path_only.get(), pipe.write.get()}, RequestError::wrong_descriptor_access},
+      {local.view(), {readable.get(), readable.get()}, RequestError::wrong_descriptor_type},
+      {local.view(), {readable.get(), pipe.read.get()}, RequestError::wrong_descriptor_access},
       {"15:11:spawn-queue,,", {readable.get(), readable.get()}, RequestError::wrong_descriptor_type},
-      {"15:11:spawn-queue,,", {pipe.read.get(), pipe.write.get()}, RequestError::descriptor_not_read_only},
+      {"15:11:spawn-queue,,", {pipe.read.get(), pipe.write.get()}, RequestError::wrong_descriptor_access},
+      {"15:11:spawn-clean,,", {pipe.read.get()}, RequestError::wrong_descriptor_type},
   };
   for (const auto& c : std::span(cases)) {
     raw_send(sockets.cell.get(), c.frame, c.fds);
@@ -329,12 +348,13 @@ TEST(FdPassing, FrameOfExactlyTheLimitWorks) {
   std::string frame = remote_frame_of_size(limits::broker_request);
   ASSERT_EQ(frame.size(), limits::broker_request);
   UniqueFd message = message_file("x");
-  const int fds[] = {message.get()};
+  auto report = make_pipe();
+  const int fds[] = {message.get(), report.write.get()};
   ASSERT_TRUE(send_frame(sockets.cell.get(), as_bytes(frame), fds, soon()).ok());
   auto received = receive_request(sockets.broker.get(), soon());
   ASSERT_TRUE(received.ok()) << describe(received.error());
   EXPECT_EQ(kind_of(received->request), RequestKind::spawn_remote);
-  EXPECT_EQ(received->descriptors.size(), 1u);
+  EXPECT_EQ(received->descriptors.size(), 2u);
 }
 
 TEST(FdPassing, FrameOverTheLimitIsRefusedOnBothEnds) {
@@ -396,9 +416,10 @@ TEST(FdPassing, SendRefusesWhatCannotBeAFrame) {
   auto wrong = send_request(sockets.cell.get(), Request{a_local_delivery()}, {}, soon());
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(request_errc(wrong.error()), RequestError::wrong_descriptor_count);
-  auto invalid = send_request(sockets.cell.get(), Request{SpawnLocal{"ROOT", "", "x", ""}}, bad, soon());
+  const int two_bad[] = {-1, -1};
+  auto invalid = send_request(sockets.cell.get(), Request{SpawnLocal{"", ""}}, two_bad, soon());
   ASSERT_FALSE(invalid.ok());
-  EXPECT_EQ(request_errc(invalid.error()), RequestError::bad_user);
+  EXPECT_EQ(request_errc(invalid.error()), RequestError::bad_recipient);
   ByteBuffer frame(limits::broker_request);
   auto nothing = receive_frame(sockets.broker.get(), frame, 0, in(0ms));
   ASSERT_FALSE(nothing.ok());
@@ -567,7 +588,7 @@ TEST(FdPassing, ErrorsDescribeThemselves) {
   for (int kind = 0; kind <= static_cast<int>(FrameErrc::no_buffer_space); ++kind) {
     EXPECT_FALSE(describe(static_cast<FrameErrc>(kind)).empty());
   }
-  EXPECT_EQ(describe(ProtocolError{RequestError::bad_user}), describe(RequestError::bad_user));
+  EXPECT_EQ(describe(ProtocolError{RequestError::bad_host}), describe(RequestError::bad_host));
   EXPECT_EQ(describe(ProtocolError{FrameError{FrameErrc::timeout, 0}}), "timed out waiting for the socket");
 }
 

@@ -134,7 +134,7 @@ std::vector<Case> error_cases() {
       {PolicyErrc::bad_fd_number, with("fd 64 control\n"), p + " line 14: descriptor number '64' is not in 0..63"},
       {PolicyErrc::unknown_fd_name, with("fd 3 socket\n"),
        p + " line 14: unknown descriptor name 'socket': use connection, log, control, queue, message, envelope, "
-           "trigger, broker, home, maildir, pipe-in, pipe-out, snapshot"},
+           "trigger, broker, home, maildir, pipe-in, pipe-out, snapshot, requester"},
       {PolicyErrc::repeated_fd_number, with("fd 2 control\n"),
        p + " line 14: descriptor 2 is already granted on line 7"},
       {PolicyErrc::repeated_fd_name, with("fd 3 log\n"), p + " line 14: descriptor 'log' is already granted on line 7"},
@@ -195,7 +195,7 @@ std::vector<Case> error_cases() {
       {PolicyErrc::wall_without_namespace, with("require mount-namespace\nrequire pid-namespace\n"),
        p + " line 15: contradictory rule: `require pid-namespace` but `namespaces` on line 6 does not create it"},
       {PolicyErrc::unknown_request, with("request spawn-shell\n"),
-       p + " line 14: unknown broker request 'spawn-shell': use spawn-queue, spawn-local, spawn-remote"},
+       p + " line 14: unknown broker request 'spawn-shell': use spawn-queue, spawn-local, spawn-remote, spawn-clean"},
       {PolicyErrc::caller_directive, replaced("lifetime request", "lifetime caller"),
        p + " line 3: `user` has no place in a `lifetime caller` policy: the program runs as its caller and "
            "confines itself"},
