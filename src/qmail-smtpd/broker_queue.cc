@@ -1,23 +1,19 @@
-// broker_queue.cc — spawn-queue over the cell's broker channel.
+// broker_queue.cc — spawn-queue over the cell's broker channel
+// (core/broker_injection.h), with the session's write batching.
 #include "qmail-smtpd/broker_queue.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <unistd.h>
 
 #include <cstring>
 
 #include <chrono>
-#include <variant>
 
-#include "core/broker_request.h"
 #include "core/cell_skeleton.h"
 #include "core/log_line.h"
 #include "core/fd.h"
-#include "core/fd_passing.h"
 #include "core/limits.h"
 #include "core/queue_exit.h"
 
@@ -61,28 +57,18 @@ class BrokerInjection final : public Injection {
     done_ = true;
     // The queue cell's verdict, through the broker.
     const auto deadline = Clock::now() + std::chrono::seconds(limits::queue_job_idle_seconds);
-    for (int skipped = 0; skipped < 1024; ++skipped) {
-      auto reply = receive_reply(queue_.channel_, deadline);
-      if (!reply) {
-        outcome.exit_code = code(Exit::internal_bug);  // the broker went away holding the message
-        return outcome;
-      }
-      const auto* finished = std::get_if<Finished>(&*reply);
-      if (finished == nullptr) continue;
-      if (finished->cell_id != id_) {
-        queue_.abandoned_.erase(finished->cell_id);
-        continue;
-      }
-      if (finished->status.signalled) {
-        outcome.kind = QueueOutcome::Kind::signaled;
-        outcome.signal = finished->status.number;
-      } else {
-        outcome.exit_code = finished->status.number;
-      }
-      outcome.input_refused = failed_ && outcome.exit_code == 0;
+    auto status = queue_.injector_.wait_finished(id_, deadline);
+    if (!status) {
+      outcome.exit_code = status.error();  // the broker went away holding the message
       return outcome;
     }
-    outcome.exit_code = code(Exit::internal_bug);
+    if (status->signalled) {
+      outcome.kind = QueueOutcome::Kind::signaled;
+      outcome.signal = status->number;
+    } else {
+      outcome.exit_code = status->number;
+    }
+    outcome.input_refused = failed_ && outcome.exit_code == 0;
     return outcome;
   }
 
@@ -93,7 +79,7 @@ class BrokerInjection final : public Injection {
     // and its `finished` (54) is skipped when it comes.
     message_.reset();
     envelope_.reset();
-    queue_.abandoned_.insert(id_);
+    queue_.injector_.abandon(id_);
   }
 
   std::string id() const override { return std::to_string(id_); }
@@ -129,54 +115,12 @@ Result<std::unique_ptr<Injection>, int> BrokerQueue::open() {
       connection_.reset();
       return fail(code(Exit::connection_error));
     }
-    channel_ = connection_.get();
-    abandoned_.clear();  // a fresh connection carries only this injection's replies
+    injector_.use_channel(connection_.get());  // a fresh connection carries only this injection's replies
   }
-  int message[2];
-  int envelope[2];
-  if (::pipe2(message, O_CLOEXEC) != 0) return fail(code(Exit::out_of_memory));
-  UniqueFd message_read(message[0]);
-  UniqueFd message_write(message[1]);
-  if (::pipe2(envelope, O_CLOEXEC) != 0) return fail(code(Exit::out_of_memory));
-  UniqueFd envelope_read(envelope[0]);
-  UniqueFd envelope_write(envelope[1]);
-  const int handed[] = {message_read.get(), envelope_read.get()};
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
-  // ETOOMANYREFS: the kernel bounds the descriptors in flight over Unix
-  // sockets per user by the sender's RLIMIT_NOFILE, and every qmail-smtpd
-  // cell is the same user: with many sessions at once the broker may not
-  // have taken the others' yet. It passes as the broker reads: retry.
-  for (int attempt = 0;; ++attempt) {
-    auto sent = send_request(channel_, SpawnQueue{}, handed, deadline);
-    if (sent) break;
-    const auto* frame = std::get_if<FrameError>(&sent.error());
-    if (frame != nullptr && frame->kind == FrameErrc::system && frame->sys_errno == ETOOMANYREFS &&
-        Clock::now() < deadline && attempt < 2000) {
-      ::usleep(1000);
-      continue;
-    }
-    cell_log("broker-channel-error step=send error=" + log_value(describe(sent.error()), 200));
-    return fail(code(Exit::connection_error));
-  }
-  message_read.reset();
-  envelope_read.reset();
-  for (int skipped = 0; skipped < 1024; ++skipped) {
-    auto reply = receive_reply(channel_, deadline);
-    if (!reply) {
-      cell_log("broker-channel-error step=receive error=" + log_value(describe(reply.error()), 200));
-      return fail(code(Exit::connection_error));
-    }
-    if (const auto* started = std::get_if<Started>(&*reply)) {
-      return std::unique_ptr<Injection>(
-          new BrokerInjection(*this, started->cell_id, std::move(message_write), std::move(envelope_write)));
-    }
-    if (const auto* refused = std::get_if<Refused>(&*reply)) {
-      return fail(is_temporary(refused->reason) ? code(Exit::refused_temporarily) : code(Exit::internal_bug));
-    }
-    // A `finished` of an abandoned injection: skip it.
-    if (const auto* finished = std::get_if<Finished>(&*reply)) abandoned_.erase(finished->cell_id);
-  }
-  return fail(code(Exit::internal_bug));
+  auto started = injector_.start(Clock::now() + std::chrono::seconds(60));
+  if (!started) return fail(started.error());
+  return std::unique_ptr<Injection>(new BrokerInjection(*this, started->id, std::move(started->message),
+                                                        std::move(started->envelope)));
 }
 
 }  // namespace qcell::smtpd
