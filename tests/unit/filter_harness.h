@@ -51,7 +51,10 @@ inline sandbox::CellSpec spec_of(const std::string& cell) {
   for (const PolicyFile& f : *files) {
     if (f.policy.cell != cell) continue;
     Installation installation{QCELL_SOURCE_DIR "/policy", QCELL_BINARY_DIR "/bin", "/nonexistent", "/var/qmail"};
-    auto spec = compile_policy(f.policy, installation);
+    // A recipient's cell (qmail-local) is compiled per delivery: here for nobody.
+    auto spec = f.policy.runs_as_recipient()
+                    ? compile_recipient_policy(f.policy, installation, 65534, 65534, "/nonexistent")
+                    : compile_policy(f.policy, installation);
     EXPECT_TRUE(spec.ok()) << (spec ? "" : spec.error());
     return spec ? std::move(spec.value()) : sandbox::CellSpec{};
   }

@@ -44,6 +44,21 @@ TEST(ShippedFilters, SmtpdCellDiesOnSyscallsOutsideItsPolicy) {
   }
 }
 
+// qmail-local runs as the recipient on the user's own files: it must not
+// make a socket, start a program (program deliveries will get cells of
+// their own) or fork, and may do what Maildir, mbox and forwards need.
+TEST(ShippedFilters, LocalCellDiesOnSyscallsOutsideItsPolicy) {
+  sandbox::BpfProgram program = filter_of("qmail-local");
+  for (long forbidden : {long{SYS_socket}, long{SYS_execve}, long{SYS_clone}}) {
+    int status = run_filtered(program, forbidden);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << "syscall " << forbidden << " status " << status;
+  }
+  for (long allowed : {long{SYS_linkat}, long{SYS_fsync}, long{SYS_ftruncate}, long{SYS_pipe2}, long{SYS_sendmsg}}) {
+    int status = run_filtered(program, allowed);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "syscall " << allowed << " status " << status;
+  }
+}
+
 TEST(ShippedFilters, TestCellDiesOnPtrace) {
   int status = run_filtered(filter_of("qcell-testcell"), SYS_ptrace);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) << status;
