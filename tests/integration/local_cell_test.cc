@@ -5,9 +5,15 @@
 // channel) and its QCELL_* environment. On the socket pair the test answers
 // a forward's spawn-queue with `started` and `finished`, using the broker
 // protocol's own codec. Checks the descriptor check, the environment check,
-// the report, the log line and the exit code end to end.
+// the report, the log line and the exit code end to end. Every test runs
+// twice: as it is, and under the seccomp filter the broker compiles from
+// policy/qmail-local.policy (installed before the exec, as the broker
+// does), so the policy's allowlist is shown to be enough for each case.
 #include <fcntl.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +36,8 @@
 #include "core/fd.h"
 #include "core/fd_passing.h"
 #include "core/queue_exit.h"
+#include "qcell/policies.h"
+#include "sandbox/linux/seccomp_filter.h"
 
 namespace qcell {
 namespace {
@@ -74,10 +82,29 @@ struct Ran {
   std::string log;     // what it wrote on descriptor 2
 };
 
+// The filter the broker would install for a delivery to nobody.
+sandbox::BpfProgram shipped_filter() {
+  auto files = load_policies(QCELL_SOURCE_DIR "/policy");
+  EXPECT_TRUE(files.ok());
+  if (!files) return {};
+  for (const PolicyFile& f : *files) {
+    if (f.policy.cell != "qmail-local") continue;
+    Installation installation{QCELL_SOURCE_DIR "/policy", QCELL_BINARY_DIR "/bin", "/nonexistent", "/var/qmail"};
+    auto spec = compile_recipient_policy(f.policy, installation, 65534, 65534, "/nonexistent");
+    EXPECT_TRUE(spec.ok());
+    if (!spec) return {};
+    auto program = sandbox::compile_filter(spec->syscalls);
+    EXPECT_TRUE(program.ok());
+    return program ? std::move(program.value()) : sandbox::BpfProgram{};
+  }
+  ADD_FAILURE() << "no policy/qmail-local.policy";
+  return {};
+}
+
 // What the stand-in broker does with the cell's requests.
 using BrokerScript = std::function<void(int channel)>;
 
-class LocalCell : public ::testing::Test {
+class LocalCell : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     char pattern[] = "/tmp/qcell-local-it-XXXXXX";
@@ -115,6 +142,11 @@ class LocalCell : public ::testing::Test {
     EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel), 0);
     EXPECT_TRUE(message.valid());
     EXPECT_TRUE(home);
+    const bool filtered = GetParam();
+    sandbox::BpfProgram filter = filtered ? shipped_filter() : sandbox::BpfProgram{};
+    UniqueFd program(::open(qmail_local.c_str(), O_RDONLY | O_CLOEXEC));
+    EXPECT_TRUE(program.valid());
+    const sock_fprog fprog = filter.fprog();
     std::vector<std::string> env_strings;
     for (const auto& [name, value] : environment_) env_strings.push_back(name + "=" + value);
     std::vector<char*> envp;
@@ -131,17 +163,26 @@ class LocalCell : public ::testing::Test {
         if (::dup2(sources[fd], fd) != fd) ::_exit(90);
       }
       if (leave_out >= 0 && leave_out <= 4) ::close(leave_out);
+      // The program at the broker's exec descriptor, close-on-exec.
+      if (::dup2(program.get(), sandbox::exec_program_fd) != sandbox::exec_program_fd) ::_exit(90);
+      if (::fcntl(sandbox::exec_program_fd, F_SETFD, FD_CLOEXEC) != 0) ::_exit(90);
+      const unsigned last = sandbox::exec_program_fd - 1;
       if (extra > 5) {
         if (::dup2(sources[0], extra) != extra) ::_exit(90);
         ::close_range(5, static_cast<unsigned>(extra - 1), 0);
-        ::close_range(static_cast<unsigned>(extra + 1), ~0U, 0);
+        ::close_range(static_cast<unsigned>(extra + 1), last, 0);
       } else {
-        ::close_range(5, ~0U, 0);
+        ::close_range(5, last, 0);
       }
+      ::close_range(sandbox::exec_program_fd + 1, ~0U, 0);
       if (in_child_) in_child_();
+      if (filtered) {
+        if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(92);
+        if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) ::_exit(93);
+      }
       char* argv[] = {const_cast<char*>("qmail-local"), const_cast<char*>("qmail-local"), nullptr};
-      ::execve(qmail_local.c_str(), argv, envp.data());
-      ::_exit(91);
+      ::syscall(SYS_execveat, sandbox::exec_program_fd, "", argv, envp.data(), AT_EMPTY_PATH);
+      ::syscall(SYS_exit_group, 91);
     }
     ::close(report[1]);
     ::close(log[1]);
@@ -151,6 +192,8 @@ class LocalCell : public ::testing::Test {
     int status = 0;
     EXPECT_EQ(::waitpid(child, &status, 0), child);
     ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    EXPECT_FALSE(WIFSIGNALED(status)) << "killed by signal " << WTERMSIG(status)
+                                      << (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS ? " (SIGSYS: a syscall outside the policy)" : "");
     ran.report = drain(report[0]);
     ran.log = drain(log[0]);
     ::close(report[0]);
@@ -189,7 +232,7 @@ struct QueueingBroker {
   }
 };
 
-TEST_F(LocalCell, DeliversToTheMaildirAndReportsDid) {
+TEST_P(LocalCell, DeliversToTheMaildirAndReportsDid) {
   Ran ran = run();
   EXPECT_EQ(ran.exit_code, 0) << ran.log;
   EXPECT_EQ(ran.report, "did 1+0+0\n");
@@ -202,7 +245,7 @@ TEST_F(LocalCell, DeliversToTheMaildirAndReportsDid) {
   EXPECT_EQ(entries(home_ + "/Maildir/tmp").size(), 0u);
 }
 
-TEST_F(LocalCell, ForwardsGoThroughOneSpawnQueue) {
+TEST_P(LocalCell, ForwardsGoThroughOneSpawnQueue) {
   write(".qmail", "&carol@example.com\ndave@example.net\n");
   QueueingBroker broker;
   Ran ran = run(std::ref(broker));
@@ -213,7 +256,7 @@ TEST_F(LocalCell, ForwardsGoThroughOneSpawnQueue) {
   EXPECT_EQ(broker.envelope, std::string("Fbob@example.net\0Tcarol@example.com\0Tdave@example.net\0\0", 55));
 }
 
-TEST_F(LocalCell, AForwardTheQueueRefusesForGoodIsPermanent) {
+TEST_P(LocalCell, AForwardTheQueueRefusesForGoodIsPermanent) {
   write(".qmail", "&carol@example.com\n");
   QueueingBroker broker;
   broker.exit_code = static_cast<int>(queue::Exit::refused_permanently);
@@ -223,7 +266,7 @@ TEST_F(LocalCell, AForwardTheQueueRefusesForGoodIsPermanent) {
             "Unable to forward message: " + std::string(queue::describe_exit(broker.exit_code).reply));
 }
 
-TEST_F(LocalCell, AForwardTheBrokerRefusesForNowIsTemporary) {
+TEST_P(LocalCell, AForwardTheBrokerRefusesForNowIsTemporary) {
   write(".qmail", "&carol@example.com\n");
   Ran ran = run([](int channel) {
     auto request = receive_request(channel, soon());
@@ -234,7 +277,7 @@ TEST_F(LocalCell, AForwardTheBrokerRefusesForNowIsTemporary) {
   EXPECT_EQ(ran.report, "Unable to forward message: mail server temporarily rejected message (#4.3.0)");
 }
 
-TEST_F(LocalCell, ABrokerThatGoesAwayIsATemporaryFailure) {
+TEST_P(LocalCell, ABrokerThatGoesAwayIsATemporaryFailure) {
   write(".qmail", "&carol@example.com\n");
   Ran ran = run([](int channel) { ::shutdown(channel, SHUT_RDWR); });
   EXPECT_EQ(ran.exit_code, 111) << ran.log;
@@ -242,7 +285,7 @@ TEST_F(LocalCell, ABrokerThatGoesAwayIsATemporaryFailure) {
   EXPECT_NE(ran.log.find("broker-channel-error step="), std::string::npos) << ran.log;
 }
 
-TEST_F(LocalCell, NoMailboxExits100) {
+TEST_P(LocalCell, NoMailboxExits100) {
   environment_["QCELL_LOCAL"] = "alice-nobody";
   environment_["QCELL_DASH"] = "-";
   environment_["QCELL_EXT"] = "nobody";
@@ -253,14 +296,14 @@ TEST_F(LocalCell, NoMailboxExits100) {
                      "that name. (#5.1.1)\"\n");
 }
 
-TEST_F(LocalCell, AProgramLineExits111ForNow) {
+TEST_P(LocalCell, AProgramLineExits111ForNow) {
   write(".qmail", "|preline procmail\n");
   Ran ran = run();
   EXPECT_EQ(ran.exit_code, 111);
   EXPECT_EQ(ran.report, "program delivery is not available in this build: |preline procmail (#4.3.0)");
 }
 
-TEST_F(LocalCell, AMissingDescriptorStopsItBeforeAnything) {
+TEST_P(LocalCell, AMissingDescriptorStopsItBeforeAnything) {
   Ran ran = run({}, 4);
   EXPECT_EQ(ran.exit_code, 111);
   EXPECT_EQ(ran.report, "");
@@ -268,7 +311,7 @@ TEST_F(LocalCell, AMissingDescriptorStopsItBeforeAnything) {
   EXPECT_EQ(entries(home_ + "/Maildir/new").size(), 0u);
 }
 
-TEST_F(LocalCell, AnExtraDescriptorStopsItBeforeAnything) {
+TEST_P(LocalCell, AnExtraDescriptorStopsItBeforeAnything) {
   Ran ran = run({}, -1, 7);
   EXPECT_EQ(ran.exit_code, 111);
   EXPECT_EQ(ran.report, "");
@@ -276,7 +319,7 @@ TEST_F(LocalCell, AnExtraDescriptorStopsItBeforeAnything) {
   EXPECT_EQ(entries(home_ + "/Maildir/new").size(), 0u);
 }
 
-TEST_F(LocalCell, AMissingVariableStopsItBeforeAnything) {
+TEST_P(LocalCell, AMissingVariableStopsItBeforeAnything) {
   environment_.erase("QCELL_HOSTNAME");
   Ran ran = run();
   EXPECT_EQ(ran.exit_code, 111);
@@ -285,7 +328,7 @@ TEST_F(LocalCell, AMissingVariableStopsItBeforeAnything) {
   EXPECT_EQ(entries(home_ + "/Maildir/new").size(), 0u);
 }
 
-TEST_F(LocalCell, AMalformedVariableStopsItBeforeAnything) {
+TEST_P(LocalCell, AMalformedVariableStopsItBeforeAnything) {
   environment_["QCELL_DASH"] = "+";
   Ran ran = run();
   EXPECT_EQ(ran.exit_code, 111);
@@ -293,7 +336,7 @@ TEST_F(LocalCell, AMalformedVariableStopsItBeforeAnything) {
   EXPECT_EQ(entries(home_ + "/Maildir/new").size(), 0u);
 }
 
-TEST_F(LocalCell, DeliversToAnMbox) {
+TEST_P(LocalCell, DeliversToAnMbox) {
   write(".qmail", "./Mailbox\n");
   Ran ran = run();
   EXPECT_EQ(ran.exit_code, 0) << ran.log;
@@ -307,7 +350,7 @@ TEST_F(LocalCell, DeliversToAnMbox) {
 
 // The dot lock of another mail program, removed after a moment: the
 // delivery waits for it (clock_nanosleep between tries) and then appends.
-TEST_F(LocalCell, WaitsForAnMboxLockToGo) {
+TEST_P(LocalCell, WaitsForAnMboxLockToGo) {
   write(".qmail", "./Mailbox\n");
   write("Mailbox", "");
   write("Mailbox.lock", "");
@@ -322,7 +365,7 @@ TEST_F(LocalCell, WaitsForAnMboxLockToGo) {
 
 // A write that fails (the file size limit, as a quota would) truncates the
 // mbox back to where the delivery began (lseek, ftruncate).
-TEST_F(LocalCell, AFailedMboxWriteIsTruncatedBack) {
+TEST_P(LocalCell, AFailedMboxWriteIsTruncatedBack) {
   const std::string before = "From x Tue Dec  2 18:26:40 2025\nSubject: old\n\nold\n\n";
   write(".qmail", "./Mailbox\n");
   write("Mailbox", before, 0600);
@@ -337,12 +380,17 @@ TEST_F(LocalCell, AFailedMboxWriteIsTruncatedBack) {
   EXPECT_EQ(slurp(home_ + "/Mailbox"), before);
 }
 
-TEST_F(LocalCell, AWritableHomeExits111) {
+TEST_P(LocalCell, AWritableHomeExits111) {
   ASSERT_EQ(::chmod(home_.c_str(), 0777), 0);
   Ran ran = run();
   EXPECT_EQ(ran.exit_code, 111);
   EXPECT_EQ(ran.report, "Uh-oh: home directory is writable. (#4.7.0)");
 }
+
+INSTANTIATE_TEST_SUITE_P(PlainAndFiltered, LocalCell, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? "UnderItsSeccompFilter" : "Plain";
+                         });
 
 }  // namespace
 }  // namespace qcell
