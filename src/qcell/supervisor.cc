@@ -1329,15 +1329,26 @@ void Broker::answer_status() {
 
 void Broker::shutdown() {
   stopping_ = true;
+  // A delivery in progress is let finish (within the grace period), so that
+  // qmail-send hears how it ended, and qmail-clean ends with qmail-send's
+  // channel; a connection cell has nothing to finish.
+  auto serves_sender = [](const Cell& c) {
+    return c.kind->serves == RequestKind::spawn_local || c.kind->serves == RequestKind::spawn_remote ||
+           c.kind->serves == RequestKind::spawn_clean;
+  };
   for (Cell& cell : requested_) {
-    if (cell.pid > 0) ::kill(cell.pid, SIGKILL);  // started on request: nothing to finish
+    if (cell.pid > 0 && !serves_sender(cell)) ::kill(cell.pid, SIGKILL);
   }
   // A zygote's children are not the broker's to reap; they end with it.
   std::erase_if(requested_, [](const Cell& c) { return c.zygote > 0; });
   pending_handovers_ = 0;
   for (Cell& cell : cells_) {
-    // A closed channel is the queue cell's signal to finish and exit.
-    cell.requests.reset();
+    // A closed channel is the queue cell's and a zygote's signal to finish
+    // and exit. A cell that asks for deliveries (qmail-send) keeps its
+    // channel, to be told of those that end, and finishes on SIGTERM.
+    const bool asks = cell.kind->zygote_for == nullptr && cell.kind->serves != RequestKind::spawn_queue &&
+                      !cell.kind->requests.empty();
+    if (!asks) cell.requests.reset();
     if (cell.pid > 0) ::kill(cell.pid, SIGTERM);
   }
   // A cell is its pid namespace's init and ignores SIGTERM unless it handles
@@ -1350,8 +1361,10 @@ void Broker::shutdown() {
         !requested_.empty() || std::any_of(cells_.begin(), cells_.end(), [](const Cell& c) { return c.pid > 0; });
     if (!any) break;
     if (!killed && Clock::now() >= deadline) {
-      for (Cell& cell : cells_) {
-        if (cell.pid > 0) ::kill(cell.pid, SIGKILL);
+      for (auto* group : {&cells_, &requested_}) {
+        for (Cell& cell : *group) {
+          if (cell.pid > 0) ::kill(cell.pid, SIGKILL);
+        }
       }
       killed = true;
     }

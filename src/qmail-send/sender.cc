@@ -140,6 +140,7 @@ class Sender {
   std::uint64_t clean_cell_ = 0;
   bool stopping_ = false;
   bool failed_ = false;
+  bool clean_gone_ = false;
   Clock::time_point next_todo_scan_{};
 };
 
@@ -615,7 +616,8 @@ bool Sender::handle_reply() {
   const auto& finished = std::get<Finished>(*reply);
   if (finished.cell_id == clean_cell_ && clean_cell_ != 0) {
     cell_log("clean-ended status=" + std::to_string(finished.status.number));
-    return false;
+    clean_gone_ = true;
+    return stopping_;  // at a stop the broker ends it first; otherwise qmail-send must restart
   }
   if (auto injection = injection_by_cell_.find(finished.cell_id); injection != injection_by_cell_.end()) {
     const bool ok = !finished.status.signalled && finished.status.number == 0;
@@ -645,6 +647,10 @@ bool Sender::handle_clean_reply() {
   char reply = 0;
   ssize_t got = ::recv(channels_.clean, &reply, 1, 0);
   if (got < 0 && errno == EINTR) return true;
+  if (got == 0 && stopping_) {
+    clean_gone_ = true;
+    return true;
+  }
   if (got != 1 || clean_sent_.empty()) {
     cell_log("clean-channel-failed error=" + std::string(got == 0 ? "\"qmail-clean has gone\"" : "\"unexpected reply\""));
     return false;
@@ -731,7 +737,7 @@ int Sender::run() {
     }
     std::vector<pollfd> fds;
     fds.push_back({channels_.broker, POLLIN, 0});
-    fds.push_back({channels_.clean, POLLIN, 0});
+    fds.push_back({clean_gone_ ? -1 : channels_.clean, POLLIN, 0});
     fds.push_back({channels_.signals, POLLIN, 0});
     fds.push_back({trigger_ ? trigger_.get() : -1, POLLIN, 0});
     std::vector<std::uint64_t> reporting;

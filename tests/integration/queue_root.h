@@ -4,6 +4,7 @@
 #pragma once
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -40,7 +41,12 @@ namespace {
   std::string trigger = queue + "/lock/trigger";
   ::mkfifo(trigger.c_str(), 0622);
   auto s = owner(qcell::queue::Owner::qmails);
-  if (::chown(trigger.c_str(), s.first, s.second) != 0) std::abort();
+  if (::chown(trigger.c_str(), s.first, s.second) != 0 || ::chmod(trigger.c_str(), 0622) != 0) std::abort();
+  // qmail-send's lock (one qmail-send per queue), as qcell queue init makes it.
+  std::string mutex = queue + "/lock/sendmutex";
+  int fd = ::open(mutex.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchown(fd, s.first, s.second) != 0) std::abort();
+  ::close(fd);
 }
 
 // Regular files directly in `dir`, or in all its subdirectories when `split`.

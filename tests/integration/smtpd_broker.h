@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/fd.h"
 #include "free_port.h"
@@ -45,7 +47,10 @@ inline int pick_port() { return free_loopback_port(); }
 
 class SmtpdBroker {
  public:
-  SmtpdBroker() {
+  // `policies`: the shipped policies the root gets (the delivery tests add
+  // qmail-send, qmail-clean and qmail-local).
+  explicit SmtpdBroker(std::vector<std::string> policies = {"qmail-queue", "qmail-smtpd"})
+      : policies_(std::move(policies)) {
     char pattern[] = "/tmp/qcell-smtpd-XXXXXX";
     if (::mkdtemp(pattern) == nullptr) std::abort();
     root_ = pattern;
@@ -54,7 +59,7 @@ class SmtpdBroker {
     ::mkdir((root_ + "/policy").c_str(), 0755);
     control("me", "mx.test");
     control("rcpthosts", "mx.test\nexample.org");
-    for (const char* policy : {"qmail-queue", "qmail-smtpd"}) {
+    for (const std::string& policy : policies_) {
       std::ofstream(root_ + "/policy/" + policy + ".policy")
           << slurp(std::string(QCELL_SOURCE_DIR "/policy/") + policy + ".policy");
     }
@@ -114,7 +119,9 @@ class SmtpdBroker {
         pid_ = -1;
         return false;
       }
-      if (text.find("text=\"ready max_bytes=") != std::string::npos && text.find("event=listen") != std::string::npos) {
+      const bool sending = std::find(policies_.begin(), policies_.end(), "qmail-send") != policies_.end();
+      if (text.find("text=\"ready max_bytes=") != std::string::npos && text.find("event=listen") != std::string::npos &&
+          (!sending || text.find("text=\"ready messages=") != std::string::npos)) {
         return true;
       }
       std::this_thread::sleep_for(20ms);
@@ -158,6 +165,7 @@ class SmtpdBroker {
   }
 
  private:
+  std::vector<std::string> policies_;
   std::string root_;
   int port_ = 0;
   pid_t pid_ = -1;

@@ -1,0 +1,342 @@
+// delivery_test.cc — end to end through the real cells (as root): swaks
+// or a raw SMTP client -> qmail-smtpd -> qmail-queue -> qmail-send ->
+// qmail-local -> a Maildir or mbox, with qmail-clean removing what is
+// done. Each test checks what landed byte for byte, reads it back with
+// Python's mailbox module, and checks that the queue is empty after.
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "../unit/test_files.h"
+#include "smtpd_broker.h"
+
+namespace {
+
+using namespace smtpd_test;
+using namespace std::chrono_literals;
+
+// Accounts that exist only in users/assign (no passwd entry needed).
+constexpr uid_t alice_uid = 2501;
+constexpr uid_t alias_uid = 2502;
+
+class Delivery : public ::testing::Test {
+ protected:
+  Delivery() : broker_({"qmail-queue", "qmail-smtpd", "qmail-send", "qmail-clean", "qmail-local"}) {}
+
+  void SetUp() override {
+    broker_.control("me", "mx.test");
+    broker_.control("rcpthosts", "mx.test");
+    broker_.control("locals", "mx.test");
+    home_ = broker_.root() + "/home/alice";
+    alias_ = broker_.root() + "/alias";
+    for (const std::string& dir : {broker_.root() + "/home", broker_.root() + "/users"}) ::mkdir(dir.c_str(), 0755);
+    make_dir(home_, alice_uid, 0700);
+    make_dir(alias_, alias_uid, 0755);
+    make_maildir(home_ + "/Maildir", alice_uid);
+    make_maildir(alias_ + "/Maildir", alias_uid);
+    write_file(alias_ + "/.qmail-postmaster", "./Maildir/\n", alias_uid);
+    // alice and her extensions; every other local part goes to alias.
+    std::ofstream(broker_.root() + "/users/assign")
+        << "=alice:alice:" << alice_uid << ":" << alice_uid << ":" << home_ << ":::\n"
+        << "+alice-:alice:" << alice_uid << ":" << alice_uid << ":" << home_ << ":-::\n"
+        << "+:alias:" << alias_uid << ":" << alias_uid << ":" << alias_ << ":-::\n.\n";
+    ASSERT_EQ(std::system((QCELL_BINARY_DIR "/bin/qcell newu --root " + broker_.root() + " >/dev/null").c_str()), 0);
+    ASSERT_TRUE(broker_.start()) << broker_.log();
+  }
+
+  static void make_dir(const std::string& path, uid_t uid, mode_t mode) {
+    ASSERT_EQ(::mkdir(path.c_str(), mode), 0) << path;
+    ASSERT_EQ(::chown(path.c_str(), uid, uid), 0);
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+  }
+  static void make_maildir(const std::string& path, uid_t uid) {
+    make_dir(path, uid, 0700);
+    for (const char* sub : {"/tmp", "/new", "/cur"}) make_dir(path + sub, uid, 0700);
+  }
+  static void write_file(const std::string& path, const std::string& text, uid_t uid) {
+    std::ofstream(path) << text;
+    ASSERT_EQ(::chown(path.c_str(), uid, uid), 0);
+    ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  }
+  // The files of a Maildir's new/, by name.
+  static std::vector<std::string> new_mail(const std::string& maildir) {
+    std::vector<std::string> files;
+    if (DIR* d = ::opendir((maildir + "/new").c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        if (e->d_name[0] != '.') files.push_back(maildir + "/new/" + e->d_name);
+      }
+      ::closedir(d);
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+  // Waits until the Maildir holds `count` messages.
+  static std::vector<std::string> wait_for_mail(const std::string& maildir, std::size_t count,
+                                                std::chrono::milliseconds limit = 15s) {
+    const Clock::time_point end = Clock::now() + limit;
+    for (;;) {
+      auto files = new_mail(maildir);
+      if (files.size() >= count || Clock::now() >= end) return files;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  // One message by SMTP from `from` to `to`; the DATA bytes as given
+  // (CRLF line ends). True when it was accepted.
+  bool send(const std::string& from, const std::vector<std::string>& to, const std::string& data) {
+    Client client(broker_.port());
+    if (!client.connected() || client.reply().rfind("220", 0) != 0) return false;
+    if (client.command("HELO client.test").rfind("250", 0) != 0) return false;
+    if (client.command("MAIL FROM:<" + from + ">").rfind("250", 0) != 0) return false;
+    for (const std::string& r : to) {
+      if (client.command("RCPT TO:<" + r + ">").rfind("250", 0) != 0) return false;
+    }
+    if (client.command("DATA").rfind("354", 0) != 0) return false;
+    if (!client.send(data + ".\r\n")) return false;
+    bool ok = Client::first_line(client.reply(20s)).rfind("250", 0) == 0;
+    client.command("QUIT");
+    return ok;
+  }
+  // Files left in the queue's message directories (none once all is done).
+  std::size_t queue_files() const {
+    std::size_t n = 0;
+    for (const char* dir : {"mess", "info", "local", "remote"}) {
+      for (int i = 0; i < 23; ++i) n += count_files(broker_.root() + "/queue/" + dir + "/" + std::to_string(i), true);
+    }
+    for (const char* dir : {"todo", "intd", "bounce"}) n += count_files(broker_.root() + "/queue/" + dir, true);
+    return n;
+  }
+  bool queue_empties(std::chrono::milliseconds limit = 10s) const {
+    const Clock::time_point end = Clock::now() + limit;
+    while (Clock::now() < end) {
+      if (queue_files() == 0) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+  // qmail-send's pid, for SIGALRM ("retry now").
+  pid_t send_pid() const {
+    std::string log = broker_.log();
+    std::size_t at = log.rfind("event=cell-start cell=qmail-send pid=");
+    if (at == std::string::npos) return -1;
+    return static_cast<pid_t>(std::stol(log.substr(at + 37)));
+  }
+  // The part of a delivered file after qmail-queue's and qmail-smtpd's
+  // Received: lines, which hold times and pids.
+  static std::string after_received(const std::string& text) {
+    std::size_t at = text.find("\nDate: ");
+    if (at == std::string::npos) at = text.find("\nSubject: ");
+    return at == std::string::npos ? text : text.substr(at + 1);
+  }
+
+  SmtpdBroker broker_;
+  std::string home_;
+  std::string alias_;
+};
+
+const std::string message_data =
+    "Date: Thu, 03 Dec 2026 12:00:00 +0000\r\nFrom: bob@example.org\r\nTo: alice@mx.test\r\n"
+    "Subject: hello\r\n\r\nline one\r\n..dot-stuffed line\r\nFrom the start of a line\r\n";
+// As stored: CRLF made LF, dot-stuffing undone.
+const std::string message_stored =
+    "Date: Thu, 03 Dec 2026 12:00:00 +0000\nFrom: bob@example.org\nTo: alice@mx.test\n"
+    "Subject: hello\n\nline one\n.dot-stuffed line\nFrom the start of a line\n";
+
+TEST_F(Delivery, DeliversToAMaildir) {
+  ASSERT_TRUE(send("bob@example.org", {"alice@mx.test"}, message_data));
+  auto files = wait_for_mail(home_ + "/Maildir", 1);
+  ASSERT_EQ(files.size(), 1u) << broker_.log();
+  const std::string text = slurp(files[0]);
+  // Return-Path and Delivered-To first, then the queue's Received: line,
+  // qmail-smtpd's, and the message untouched.
+  EXPECT_EQ(text.rfind("Return-Path: <bob@example.org>\nDelivered-To: alice@mx.test\nReceived: (qmail ", 0), 0u)
+      << text;
+  EXPECT_EQ(after_received(text), message_stored);
+  EXPECT_TRUE(queue_empties()) << broker_.log();
+  // Python's mailbox module reads it.
+  std::string out = qcell::run_python(
+      "import mailbox,sys\nm=mailbox.Maildir(sys.argv[1],create=False)\n"
+      "for k,v in m.items(): print(v['Subject'], v['Delivered-To'], v.get_payload().splitlines()[0])\n",
+      home_ + "/Maildir");
+  EXPECT_EQ(out, "hello alice@mx.test line one\n");
+  std::string log = broker_.log();
+  EXPECT_NE(log.find("event=local-user for_pid="), std::string::npos);
+  EXPECT_NE(log.find("text=\"delivery delivery=1 msg="), std::string::npos);
+  EXPECT_NE(log.find("result=success report=\\\"did 1+0+0\\\""), std::string::npos);
+  EXPECT_NE(log.find("text=\"end msg="), std::string::npos);
+}
+
+TEST_F(Delivery, SwaksToAMaildir) {
+  const std::string command = "swaks --server 127.0.0.1:" + std::to_string(broker_.port()) +
+                              " --from bob@example.org --to alice@mx.test --header 'Subject: via swaks'"
+                              " --body 'sent by swaks' >/dev/null 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  auto files = wait_for_mail(home_ + "/Maildir", 1);
+  ASSERT_EQ(files.size(), 1u) << broker_.log();
+  std::string text = slurp(files[0]);
+  EXPECT_NE(text.find("Subject: via swaks\n"), std::string::npos);
+  EXPECT_NE(text.find("\n\nsent by swaks\n"), std::string::npos);
+  EXPECT_TRUE(queue_empties());
+}
+
+TEST_F(Delivery, ExtensionsAndDefault) {
+  make_maildir(home_ + "/Maildir-list", alice_uid);
+  make_maildir(home_ + "/Maildir-news", alice_uid);
+  write_file(home_ + "/.qmail-list", "./Maildir-list/\n", alice_uid);
+  write_file(home_ + "/.qmail-news-default", "./Maildir-news/\n", alice_uid);
+  ASSERT_TRUE(send("bob@example.org", {"alice-list@mx.test", "alice-news-sports@mx.test"}, message_data));
+  auto list = wait_for_mail(home_ + "/Maildir-list", 1);
+  auto news = wait_for_mail(home_ + "/Maildir-news", 1);
+  ASSERT_EQ(list.size(), 1u) << broker_.log();
+  ASSERT_EQ(news.size(), 1u) << broker_.log();
+  EXPECT_NE(slurp(list[0]).find("Delivered-To: alice-list@mx.test\n"), std::string::npos);
+  EXPECT_NE(slurp(news[0]).find("Delivered-To: alice-news-sports@mx.test\n"), std::string::npos);
+  EXPECT_TRUE(new_mail(home_ + "/Maildir").empty());
+  EXPECT_TRUE(queue_empties());
+}
+
+TEST_F(Delivery, DeliversToAnMbox) {
+  write_file(home_ + "/.qmail-box", "./mbox\n", alice_uid);
+  ASSERT_TRUE(send("bob@example.org", {"alice-box@mx.test"}, message_data));
+  ASSERT_TRUE(queue_empties(15s)) << broker_.log();
+  std::string text = slurp(home_ + "/mbox");
+  EXPECT_EQ(text.rfind("From bob@example.org ", 0), 0u) << text;
+  // mboxrd: the body's From line is quoted.
+  EXPECT_NE(text.find("\n>From the start of a line\n"), std::string::npos) << text;
+  std::string out = qcell::run_python(
+      "import mailbox,sys\nfor v in mailbox.mbox(sys.argv[1]): print(v['Subject'], v['Return-Path'])\n",
+      home_ + "/mbox");
+  EXPECT_EQ(out, "hello <bob@example.org>\n");
+}
+
+TEST_F(Delivery, Forwards) {
+  make_maildir(home_ + "/Maildir-list", alice_uid);
+  write_file(home_ + "/.qmail-list", "./Maildir-list/\n", alice_uid);
+  write_file(home_ + "/.qmail-fwd", "&alice-list@mx.test\n", alice_uid);
+  ASSERT_TRUE(send("bob@example.org", {"alice-fwd@mx.test"}, message_data));
+  auto files = wait_for_mail(home_ + "/Maildir-list", 1);
+  ASSERT_EQ(files.size(), 1u) << broker_.log();
+  std::string text = slurp(files[0]);
+  // The forward carries its own Delivered-To, the sender is kept.
+  EXPECT_EQ(text.rfind("Return-Path: <bob@example.org>\nDelivered-To: alice-list@mx.test\n", 0), 0u) << text;
+  EXPECT_NE(text.find("\nDelivered-To: alice-fwd@mx.test\n"), std::string::npos) << text;
+  EXPECT_TRUE(queue_empties());
+}
+
+// A bounce for a message from alice-bounces, which lands in a Maildir.
+class Bounces : public Delivery {
+ protected:
+  void SetUp() override {
+    Delivery::SetUp();
+    make_maildir(home_ + "/Maildir-bounces", alice_uid);
+    write_file(home_ + "/.qmail-bounces", "./Maildir-bounces/\n", alice_uid);
+  }
+  std::string bounce() {
+    auto files = wait_for_mail(home_ + "/Maildir-bounces", 1);
+    EXPECT_EQ(files.size(), 1u) << broker_.log();
+    return files.empty() ? "" : slurp(files[0]);
+  }
+};
+
+TEST_F(Bounces, UnknownUser) {
+  ASSERT_TRUE(send("alice-bounces@mx.test", {"nobody@mx.test"}, message_data));
+  std::string text = bounce();
+  EXPECT_EQ(text.rfind("Return-Path: <>\nDelivered-To: alice-bounces@mx.test\n", 0), 0u) << text;
+  EXPECT_NE(text.find("Hi. This is the qmail-send program at mx.test."), std::string::npos) << text;
+  EXPECT_NE(text.find("<nobody@mx.test>:\nSorry, no mailbox here by that name. (#5.1.1)"), std::string::npos) << text;
+  EXPECT_NE(text.find("Status: 5.1.1"), std::string::npos) << text;
+  EXPECT_NE(text.find(message_stored), std::string::npos);  // the original, whole
+  EXPECT_TRUE(queue_empties()) << broker_.log();
+  // Python reads a delivery report.
+  std::string path = wait_for_mail(home_ + "/Maildir-bounces", 1).at(0);
+  std::string out = qcell::run_python(
+      "import email,sys\nm=email.message_from_binary_file(open(sys.argv[1],'rb'))\n"
+      "print(m.get_content_type(), m.get_param('report-type'))\n"
+      "for p in m.walk():\n"
+      "  if p.get_content_type()=='message/delivery-status':\n"
+      "    print([h.get('Status') for h in p.get_payload()[1:]])\n",
+      path);
+  EXPECT_EQ(out, "multipart/report delivery-status\n['5.1.1']\n");
+  EXPECT_NE(broker_.log().find("result=failure report=\\\"Sorry, no mailbox here by that name. (#5.1.1)\\\""),
+            std::string::npos);
+}
+
+TEST_F(Bounces, Loop) {
+  write_file(home_ + "/.qmail-loop", "&alice-loop@mx.test\n", alice_uid);
+  ASSERT_TRUE(send("alice-bounces@mx.test", {"alice-loop@mx.test"}, message_data));
+  std::string text = bounce();
+  EXPECT_NE(text.find("This message is looping: it already has my Delivered-To line. (#5.4.6)"), std::string::npos)
+      << text;
+  EXPECT_TRUE(queue_empties()) << broker_.log();
+}
+
+TEST_F(Bounces, ABounceThatBouncesGoesToPostmaster) {
+  // From a sender with no mailbox: its bounce bounces, and the double
+  // bounce goes to doublebounceto (postmaster, alias's .qmail-postmaster).
+  ASSERT_TRUE(send("ghost@mx.test", {"nobody@mx.test"}, message_data));
+  auto files = wait_for_mail(alias_ + "/Maildir", 1);
+  ASSERT_EQ(files.size(), 1u) << broker_.log();
+  std::string text = slurp(files[0]);
+  EXPECT_EQ(text.rfind("Return-Path: <#@[]>\nDelivered-To: postmaster@mx.test\n", 0), 0u) << text;
+  EXPECT_NE(text.find("I tried to deliver a bounce message to this address, but the bounce bounced!"),
+            std::string::npos);
+  EXPECT_TRUE(queue_empties()) << broker_.log();
+}
+
+TEST_F(Delivery, TemporaryFailureThenSuccessOnRetry) {
+  write_file(home_ + "/.qmail-later", "./Maildir-later/\n", alice_uid);
+  ASSERT_TRUE(send("bob@example.org", {"alice-later@mx.test"}, message_data));
+  ASSERT_FALSE(broker_.wait_for("result=deferral report=\\\"Unable to chdir to maildir").empty()) << broker_.log();
+  EXPECT_GT(queue_files(), 0u);  // still queued, with its retry time saved
+  make_maildir(home_ + "/Maildir-later", alice_uid);
+  ASSERT_EQ(::kill(send_pid(), SIGALRM), 0);
+  auto files = wait_for_mail(home_ + "/Maildir-later", 1);
+  ASSERT_EQ(files.size(), 1u) << broker_.log();
+  EXPECT_EQ(after_received(slurp(files[0])), message_stored);
+  EXPECT_TRUE(queue_empties());
+  EXPECT_NE(broker_.log().find("text=\"flush timers=1\""), std::string::npos);
+}
+
+TEST_F(Delivery, AFullHomeFilesystemIsRetried) {
+  // The Maildir on a tmpfs of 64 KiB, filled up.
+  const std::string maildir = home_ + "/Maildir-full";
+  ASSERT_EQ(::mkdir(maildir.c_str(), 0700), 0);
+  ASSERT_EQ(::mount("tmpfs", maildir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0700"), 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{maildir};
+  ASSERT_EQ(::chown(maildir.c_str(), alice_uid, alice_uid), 0);
+  for (const char* sub : {"/tmp", "/new", "/cur"}) make_dir(maildir + sub, alice_uid, 0700);
+  const std::string filler = maildir + "/filler";
+  ASSERT_NE(std::system(("dd if=/dev/zero of=" + filler + " bs=4k count=100 2>/dev/null").c_str()), -1);
+  write_file(home_ + "/.qmail-full", "./Maildir-full/\n", alice_uid);
+  ASSERT_TRUE(send("bob@example.org", {"alice-full@mx.test"}, message_data));
+  ASSERT_FALSE(broker_.wait_for("No space left on device").empty()) << broker_.log();
+  EXPECT_TRUE(new_mail(maildir).empty());
+  EXPECT_GT(queue_files(), 0u);
+  ASSERT_EQ(::unlink(filler.c_str()), 0);
+  ASSERT_EQ(::kill(send_pid(), SIGALRM), 0);
+  auto files = wait_for_mail(maildir, 1);
+  ASSERT_EQ(files.size(), 1u) << broker_.log();
+  EXPECT_EQ(after_received(slurp(files[0])), message_stored);
+  EXPECT_TRUE(queue_empties());
+}
+
+TEST_F(Delivery, StopsOnSigterm) {
+  ASSERT_TRUE(send("bob@example.org", {"alice@mx.test"}, message_data));
+  ASSERT_EQ(wait_for_mail(home_ + "/Maildir", 1).size(), 1u);
+  broker_.stop();
+  std::string log = broker_.log();
+  EXPECT_NE(log.find("cell=qmail-send"), std::string::npos);
+  EXPECT_NE(log.find("text=\"stopping in_flight=0\""), std::string::npos) << log;
+  EXPECT_NE(log.find("text=stopped"), std::string::npos) << log;
+}
+
+}  // namespace
