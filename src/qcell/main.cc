@@ -19,6 +19,7 @@
 #include "core/limits.h"
 #include "core/listen_spec.h"
 #include "qcell/check.h"
+#include "qcell/flush_command.h"
 #include "qcell/newu_command.h"
 #include "qcell/passwd_command.h"
 #include "qcell/policies.h"
@@ -39,7 +40,7 @@ constexpr std::string_view usage =
     "       qcell control-table         print the control-file table (Markdown)\n"
     "       qcell cells-table [--policy-dir DIR]  print the cell table (Markdown)\n"
     "       qcell version               print the version\n"
-    "       qcell queue init|list|show ID|count|fsck [--root DIR] [--json] ...\n"
+    "       qcell queue init|list|show ID|count|fsck|flush [--root DIR] [--json] ...\n"
     "                                   create, list and check the queue (docs/queue-tools.md)\n"
     "       qcell newu [--root DIR]      compile users/assign into users/cdb (qmail-newu)\n"
     "       qcell passwd [--root DIR] [--delete] USER\n"
@@ -237,6 +238,11 @@ int main(int argc, char** argv) {
     return check(paths, qcell::load_policies(paths.policy_dir));
   }
   if (command == "start") return parse_paths(argc, argv, paths) ? start(paths) : usage_error("start");
+  // `qcell queue flush` signals qmail-send and reads the broker's status:
+  // not a queue reader, so not confined by the queue tools' policy.
+  if (command == "queue" && argc >= 3 && std::string_view(argv[2]) == "flush") {
+    return qcell::run_flush_command(argc, argv, STDOUT_FILENO, STDERR_FILENO);
+  }
   if (command == "queue") return qcell::run_queue_command(argc, argv, qcell::embedded_policy);
   if (command == "passwd") return qcell::run_passwd_command(argc, argv, STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO);
   if (command == "newu") return qcell::run_newu_command(argc, argv, STDOUT_FILENO, STDERR_FILENO);

@@ -37,6 +37,7 @@ constexpr std::string_view usage =
     "       qcell queue show [--root DIR] [--json] ID\n"
     "       qcell queue count [--root DIR] [--json]\n"
     "       qcell queue fsck [--root DIR] [--json] [--repair] [--age SECONDS]\n"
+    "       qcell queue flush [--root DIR]\n"
     "DIR defaults to /var/qmail; the queue is DIR/queue. fsck exits 0 when the\n"
     "queue is consistent, 1 when problems remain, 2 when all were repaired.\n";
 

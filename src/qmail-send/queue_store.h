@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/bounce.h"
+#include "core/bounce_records.h"
 #include "core/fd.h"
 #include "core/recipient_rewrite.h"
 #include "core/result.h"
@@ -97,22 +98,5 @@ class QueueStore {
  private:
   DirFd queue_;
 };
-
-// bounce/N's records: for each failed recipient "T" address NUL, then "D"
-// report NUL. A NUL in a report (a program's output) becomes a space.
-std::string encode_bounce_record(std::string_view recipient, std::string_view report);
-
-struct BounceRecords {
-  std::vector<FailedRecipient> failed;
-  std::size_t complete_bytes = 0;  // where the last whole pair ends
-};
-enum class BounceRecordsError {
-  too_large,     // more than limits::queue_record_file bytes
-  out_of_order,  // a record that is not T where T belongs, or not D after it
-};
-// Pure and bounded. A cut-short last pair (a crash while appending, before
-// the fsync that made the failure count) is not a recipient: it is left
-// out, and complete_bytes says where the whole pairs end.
-Result<BounceRecords, BounceRecordsError> parse_bounce_records(std::span<const std::byte> bytes);
 
 }  // namespace qcell::send

@@ -295,7 +295,12 @@ TEST_F(Delivery, TemporaryFailureThenSuccessOnRetry) {
   ASSERT_FALSE(broker_.wait_for("result=deferral report=\\\"Unable to chdir to maildir").empty()) << broker_.log();
   EXPECT_GT(queue_files(), 0u);  // still queued, with its retry time saved
   make_maildir(home_ + "/Maildir-later", alice_uid);
-  ASSERT_EQ(::kill(send_pid(), SIGALRM), 0);
+  // qcell queue flush: SIGALRM to qmail-send, found through the broker's status.
+  const std::string flush = QCELL_BINARY_DIR "/bin/qcell queue flush --root " + broker_.root() + " >" +
+                            broker_.root() + "/flush.out 2>&1";
+  ASSERT_EQ(std::system(flush.c_str()), 0) << slurp(broker_.root() + "/flush.out");
+  EXPECT_EQ(slurp(broker_.root() + "/flush.out"),
+            "qcell queue flush: qmail-send (pid " + std::to_string(send_pid()) + ") tries every waiting delivery now\n");
   auto files = wait_for_mail(home_ + "/Maildir-later", 1);
   ASSERT_EQ(files.size(), 1u) << broker_.log();
   EXPECT_EQ(after_received(slurp(files[0])), message_stored);
