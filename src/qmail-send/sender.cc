@@ -43,6 +43,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::int64_t wall_now() { return static_cast<std::int64_t>(::time(nullptr)); }
+
+// A bounce that could not be queued is tried again after this long.
+constexpr std::int64_t bounce_retry_seconds = 60;
 Deadline soon() { return Clock::now() + std::chrono::seconds(5); }
 
 int index_of(Channel channel) { return static_cast<int>(channel); }
@@ -111,6 +114,7 @@ class Sender {
   void start_bounce(Job& job);
   void feed_injection(Injection& injection);
   void end_injection(std::uint64_t id, bool ok, const std::string& why);
+  void retry_bounce(Job& job, const std::string& why);
   bool handle_reply();
   bool handle_clean_reply();
   void read_report(Delivery& delivery, bool until_end);
@@ -471,7 +475,7 @@ void Sender::start_bounce(Job& job) {
   auto failed = store_.read_bounces(id);
   if (!failed) {
     cell_log("warning bounce-read-failed msg=" + std::to_string(id) + " error=" + loggable(failed.error()));
-    job.bounce_retry = wall_now() + 60;
+    job.bounce_retry = wall_now() + bounce_retry_seconds;
     timers_.emplace(job.bounce_retry, std::pair{id, Channel::local});
     return;
   }
@@ -483,10 +487,16 @@ void Sender::start_bounce(Job& job) {
   injection.envelope = QueueEnvelope{route.sender, {route.recipient}};
   int message_pipe[2];
   int envelope_pipe[2];
-  if (::pipe2(message_pipe, O_CLOEXEC) != 0) return;
+  if (::pipe2(message_pipe, O_CLOEXEC) != 0) {
+    retry_bounce(job, std::string("cannot make a pipe: ") + ::strerror(errno));
+    return;
+  }
   UniqueFd message_read(message_pipe[0]);
   injection.message_pipe.reset(message_pipe[1]);
-  if (::pipe2(envelope_pipe, O_CLOEXEC) != 0) return;
+  if (::pipe2(envelope_pipe, O_CLOEXEC) != 0) {
+    retry_bounce(job, std::string("cannot make a pipe: ") + ::strerror(errno));
+    return;
+  }
   UniqueFd envelope_read(envelope_pipe[0]);
   injection.envelope_pipe.reset(envelope_pipe[1]);
   const int fds[] = {message_read.get(), envelope_read.get()};
@@ -528,9 +538,18 @@ void Sender::feed_injection(Injection& injection) {
   injection.envelope_pipe.reset();
 }
 
+void Sender::retry_bounce(Job& job, const std::string& why) {
+  cell_log("warning bounce-failed msg=" + std::to_string(job.message.id) + " error=" + loggable(why));
+  job.bouncing = false;
+  job.bounce_retry = wall_now() + bounce_retry_seconds;
+  timers_.emplace(job.bounce_retry, std::pair{job.message.id, Channel::local});
+}
+
 void Sender::end_injection(std::uint64_t id, bool ok, const std::string& why) {
+  std::uint64_t cell = 0;
   auto found = injections_.find(id);
   if (found != injections_.end()) {
+    cell = found->second.cell;
     if (found->second.cell != 0) injection_by_cell_.erase(found->second.cell);
     injections_.erase(found);
   }
@@ -538,11 +557,10 @@ void Sender::end_injection(std::uint64_t id, bool ok, const std::string& why) {
   if (job == jobs_.end()) return;
   job->second.bouncing = false;
   if (!ok) {
-    cell_log("warning bounce-failed msg=" + std::to_string(id) + " error=" + loggable(why));
-    job->second.bounce_retry = wall_now() + 60;
-    timers_.emplace(job->second.bounce_retry, std::pair{id, Channel::local});
+    retry_bounce(job->second, why);
     return;
   }
+  cell_log("bounce msg=" + std::to_string(id) + " qp=" + std::to_string(cell));
   if (auto removed = store_.remove_bounce(id); !removed) {
     cell_log("warning bounce-remove-failed msg=" + std::to_string(id) + " error=" + loggable(removed.error()));
   }
