@@ -36,6 +36,11 @@ void check(std::string_view recipient, const qcell::RewriteRules& rules) {
   const qcell::Rewritten out = qcell::rewrite_recipient(recipient, rules);
   require(out.address.size() <= recipient.size() + 1 + rules.envnoathost.size() + 1 + longest);
   require(out.address.find('@') != std::string::npos);
+  // A bounce's address is never longer than the queued one, and keeps its domain.
+  const std::string shown = qcell::strip_virtual_prepend(out.address, rules);
+  require(shown.size() <= out.address.size());
+  require(out.address.size() - shown.size() <= longest + 1);
+  require(out.address.substr(out.address.rfind('@')) == shown.substr(shown.rfind('@')));
 }
 
 }  // namespace

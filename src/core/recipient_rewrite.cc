@@ -66,4 +66,23 @@ Rewritten rewrite_recipient(std::string_view recipient, const RewriteRules& rule
   return {Destination::remote, address};
 }
 
+std::string strip_virtual_prepend(std::string_view address, const RewriteRules& rules) {
+  const std::size_t at = address.rfind('@');
+  if (at == std::string_view::npos) return std::string(address);
+  const std::string_view domain = address.substr(at + 1);
+  // qmail-send's stripvdomprepend: the domain, each ".suffix", then "".
+  const std::string* prepend = nullptr;
+  for (std::size_t i = 0; i <= domain.size(); ++i) {
+    if (i != 0 && i != domain.size() && domain[i] != '.') continue;
+    prepend = virtual_prepend(rules, domain.substr(i));
+    if (prepend != nullptr) break;
+  }
+  if (prepend == nullptr || prepend->empty()) return std::string(address);
+  if (address.size() <= prepend->size() || address.substr(0, prepend->size()) != *prepend ||
+      address[prepend->size()] != '-') {
+    return std::string(address);
+  }
+  return std::string(address.substr(prepend->size() + 1));
+}
+
 }  // namespace qcell

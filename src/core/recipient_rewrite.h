@@ -55,4 +55,12 @@ struct Rewritten {
 
 Rewritten rewrite_recipient(std::string_view recipient, const RewriteRules& rules);
 
+// A local address as a bounce shows it: qmail-send's stripvdomprepend. When
+// virtualdomains gives the address's domain (or a ".suffix" of it, or "")
+// a non-empty PREPEND and the address starts with "PREPEND-", that is
+// removed ("joe-bob@virtual.example" -> "bob@virtual.example" for
+// "virtual.example:joe"); any other address is returned as it is. As in
+// qmail, a "user@domain:PREPEND" entry is not looked at here.
+std::string strip_virtual_prepend(std::string_view address, const RewriteRules& rules);
+
 }  // namespace qcell

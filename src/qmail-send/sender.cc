@@ -373,7 +373,10 @@ void Sender::complete(Delivery& delivery, Outcome outcome, std::string report) {
     job.rounds[c].deferred = true;
   } else {
     if (outcome == Outcome::failure) {
-      if (auto added = store_.add_bounce(id, recipient.address, report); !added) {
+      // The bounce names the address as the sender wrote it (no virtualdomains prepend).
+      const std::string shown =
+          channel == Channel::local ? strip_virtual_prepend(recipient.address, config_.rules) : recipient.address;
+      if (auto added = store_.add_bounce(id, shown, report); !added) {
         cell_log("warning bounce-record-failed msg=" + std::to_string(id) + " error=" + loggable(added.error()));
         job.rounds[c].deferred = true;  // tried again later: nothing is marked done without its bounce
         end_of_round(job, channel);

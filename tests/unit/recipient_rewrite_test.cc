@@ -93,3 +93,30 @@ TEST(RecipientRewrite, VirtualDomainsLinesNeedAColon) {
 
 }  // namespace
 }  // namespace qcell
+
+namespace qcell {
+namespace {
+
+TEST(StripVirtualPrepend, RemovesTheDomainsPrependAsQmailSendDoes) {
+  const RewriteRules r = rules();
+  EXPECT_EQ(strip_virtual_prepend("joe-bob@virt.example", r), "bob@virt.example");
+  EXPECT_EQ(strip_virtual_prepend("joe-bob@VIRT.example", r), "bob@VIRT.example");
+  EXPECT_EQ(strip_virtual_prepend("subs-ann@a.sub.example", r), "ann@a.sub.example");
+  EXPECT_EQ(strip_virtual_prepend("catchall-x@other.test", r), "x@other.test");
+  // Round trip with the rewriting.
+  EXPECT_EQ(strip_virtual_prepend(rewrite_recipient("bob@virt.example", r).address, r), "bob@virt.example");
+}
+
+TEST(StripVirtualPrepend, LeavesOtherAddressesAlone) {
+  const RewriteRules r = rules();
+  EXPECT_EQ(strip_virtual_prepend("bob@virt.example", r), "bob@virt.example");     // no prepend
+  EXPECT_EQ(strip_virtual_prepend("joebob@virt.example", r), "joebob@virt.example");  // no dash after it
+  EXPECT_EQ(strip_virtual_prepend("joe-@virt.example", r), "@virt.example");  // as qmail: the local part goes
+  EXPECT_EQ(strip_virtual_prepend("x@plain.sub.example", r), "x@plain.sub.example");  // empty prepend
+  EXPECT_EQ(strip_virtual_prepend("no-at-sign", r), "no-at-sign");
+  RewriteRules none;
+  EXPECT_EQ(strip_virtual_prepend("joe-bob@virt.example", none), "joe-bob@virt.example");
+}
+
+}  // namespace
+}  // namespace qcell
