@@ -133,6 +133,9 @@ std::optional<Request> request_from(const std::vector<std::string_view>& parts) 
     case RequestKind::spawn_clean:
       if (parts.size() != 1) return std::nullopt;
       return Request{SpawnClean{}};
+    case RequestKind::spawn_command:
+      if (parts.size() != 1) return std::nullopt;
+      return Request{SpawnCommand{}};
   }
   return std::nullopt;
 }

@@ -39,6 +39,8 @@ constexpr RequestKindEntry request_kinds[] = {
     {RequestKind::spawn_remote, "spawn-remote", 3, 2 + bounds::recipients, 2,
      "start a qmail-remote cell for one host and up to 100 recipients"},
     {RequestKind::spawn_clean, "spawn-clean", 0, 0, 1, "start a qmail-clean cell on a channel to the sender"},
+    {RequestKind::spawn_command, "spawn-command", 0, 0, 3,
+     "start a qmail-command cell for a program delivery, as the requesting recipient"},
 };
 
 using Type = DescriptorType;
@@ -51,6 +53,11 @@ constexpr RequestDescriptorEntry request_descriptors[] = {
     {RequestKind::spawn_remote, 0, Type::regular_file, Access::read_only, "the message"},
     {RequestKind::spawn_remote, 1, Type::pipe, Access::write_only, "the report pipe's write end"},
     {RequestKind::spawn_clean, 0, Type::unix_socket, Access::read_write, "the channel to the sender"},
+    {RequestKind::spawn_command, 0, Type::regular_file, Access::read_only, "the message (the program's stdin)"},
+    {RequestKind::spawn_command, 1, Type::pipe, Access::write_only,
+     "the output pipe's write end (the program's stdout and stderr)"},
+    {RequestKind::spawn_command, 2, Type::sealed_memory, Access::read_write,
+     "the command and its environment (core/command_job.h)"},
 };
 
 constexpr ReplyKindEntry reply_kinds[] = {
@@ -103,7 +110,7 @@ static_assert(in_enum_order(request_kinds, &RequestKindEntry::kind));
 static_assert(in_enum_order(reply_kinds, &ReplyKindEntry::kind));
 static_assert(in_enum_order(refusal_reasons, &RefusalReasonEntry::reason));
 static_assert(in_enum_order(request_errors, &RequestErrorEntry::error));
-static_assert(std::size(request_kinds) == static_cast<std::size_t>(RequestKind::spawn_clean) + 1);
+static_assert(std::size(request_kinds) == static_cast<std::size_t>(RequestKind::spawn_command) + 1);
 static_assert(std::size(reply_kinds) == static_cast<std::size_t>(ReplyKind::finished) + 1);
 static_assert(std::size(refusal_reasons) == static_cast<std::size_t>(RefusalReason::internal) + 1);
 static_assert(std::size(request_errors) == static_cast<std::size_t>(RequestError::no_buffer_space) + 1);
@@ -119,7 +126,8 @@ const Entry* entry_for(const Entry (&table)[N], Enum value) noexcept {
 static_assert(std::is_same_v<std::variant_alternative_t<0, Request>, SpawnQueue> &&
               std::is_same_v<std::variant_alternative_t<1, Request>, SpawnLocal> &&
               std::is_same_v<std::variant_alternative_t<2, Request>, SpawnRemote> &&
-              std::is_same_v<std::variant_alternative_t<3, Request>, SpawnClean>);
+              std::is_same_v<std::variant_alternative_t<3, Request>, SpawnClean> &&
+              std::is_same_v<std::variant_alternative_t<4, Request>, SpawnCommand>);
 static_assert(std::is_same_v<std::variant_alternative_t<0, Reply>, Started> &&
               std::is_same_v<std::variant_alternative_t<1, Reply>, Refused> &&
               std::is_same_v<std::variant_alternative_t<2, Reply>, Finished>);
@@ -143,7 +151,7 @@ constexpr bool descriptor_table_matches() {
   return i == std::size(request_descriptors);
 }
 static_assert(descriptor_table_matches());
-static_assert(bounds::descriptors == 2);
+static_assert(bounds::descriptors == 3);
 
 // Every field of the largest frame (kind name, host, sender, 100 recipients).
 constexpr std::size_t max_frame_fields = 1 + 2 + bounds::recipients;
@@ -302,6 +310,8 @@ Status<RequestError> check_fields(const SpawnLocal& request) noexcept {
 
 Status<RequestError> check_fields(const SpawnClean&) noexcept { return {}; }
 
+Status<RequestError> check_fields(const SpawnCommand&) noexcept { return {}; }
+
 // Recipient count first, as the decoder checks the field count first.
 Status<RequestError> check_recipient_count(std::size_t count) noexcept {
   if (count == 0) return fail(RequestError::wrong_field_count);
@@ -420,6 +430,8 @@ std::string format_exit_status(const ExitStatus& status) {
 void add_fields(FrameWriter&, const SpawnQueue&) {}
 
 void add_fields(FrameWriter&, const SpawnClean&) {}
+
+void add_fields(FrameWriter&, const SpawnCommand&) {}
 
 void add_fields(FrameWriter& writer, const SpawnLocal& request) {
   writer.add(request.recipient);
@@ -569,6 +581,7 @@ Result<Request, RequestError> decode_request(std::span<const std::byte> frame) {
       return Request{std::move(request)};
     }
     case RequestKind::spawn_clean: return Request{SpawnClean{}};
+    case RequestKind::spawn_command: return Request{SpawnCommand{}};
   }
   return fail(RequestError::unknown_kind);  // unreachable: every kind is handled above
 }

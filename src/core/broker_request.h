@@ -40,13 +40,14 @@ inline constexpr std::size_t recipients = 100;
 inline constexpr std::size_t refusal_text = 200;
 // Highest signal number in "signal:N" (Linux SIGRTMAX).
 inline constexpr unsigned max_signal = 64;
-// Descriptors carried by any request (spawn-queue's two pipes).
-inline constexpr std::size_t descriptors = 2;
+// Descriptors carried by any request (spawn-command's message, output
+// pipe and command).
+inline constexpr std::size_t descriptors = 3;
 }  // namespace broker_request_limits
 
 // --- requests (cell to broker) ------------------------------------------------
 
-enum class RequestKind : std::uint8_t { spawn_queue, spawn_local, spawn_remote, spawn_clean };
+enum class RequestKind : std::uint8_t { spawn_queue, spawn_local, spawn_remote, spawn_clean, spawn_command };
 
 // "Start a qmail-queue cell reading these pipes." No fields. Descriptors, in
 // order: the message pipe's read end (the new cell's fd 0) and the envelope
@@ -83,7 +84,18 @@ struct SpawnClean {
   bool operator==(const SpawnClean&) const = default;
 };
 
-using Request = std::variant<SpawnQueue, SpawnLocal, SpawnRemote, SpawnClean>;
+// "Run this program delivery." No fields: the broker runs the new
+// qmail-command cell as the uid, gid and home of the qmail-local cell that
+// asks (it started that cell for a recipient), never as anything the
+// sender says. Three descriptors: the message (a regular file open
+// read-only, the program's stdin), the output pipe's write end (its stdout
+// and stderr), and a sealed memory file holding the command and its
+// environment (core/command_job.h). `finished` brings the program's end.
+struct SpawnCommand {
+  bool operator==(const SpawnCommand&) const = default;
+};
+
+using Request = std::variant<SpawnQueue, SpawnLocal, SpawnRemote, SpawnClean, SpawnCommand>;
 
 // --- replies (broker to cell) -------------------------------------------------
 
@@ -178,7 +190,10 @@ struct RequestKindEntry {
 std::span<const RequestKindEntry> request_kind_table() noexcept;
 
 // What each descriptor of a request must be, place by place.
-enum class DescriptorType : std::uint8_t { pipe, regular_file, unix_socket };
+// sealed_memory: a regular file (a memfd) sealed against writing, growing,
+// shrinking and further seals (F_SEAL_WRITE|GROW|SHRINK|SEAL), so that its
+// bytes cannot change once checked; memfds are open read-write.
+enum class DescriptorType : std::uint8_t { pipe, regular_file, unix_socket, sealed_memory };
 enum class DescriptorAccess : std::uint8_t { read_only, write_only, read_write };
 struct RequestDescriptorEntry {
   RequestKind kind;

@@ -77,11 +77,20 @@ bool has_access(int fd, DescriptorAccess access) noexcept {
   return false;
 }
 
-bool has_type(const struct stat& st, DescriptorType type) noexcept {
+// The seals a sealed_memory descriptor must carry: its bytes can no longer
+// change, and nobody can take the seals off.
+constexpr unsigned memory_seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+bool has_type(int fd, const struct stat& st, DescriptorType type) noexcept {
   switch (type) {
     case DescriptorType::pipe: return S_ISFIFO(st.st_mode);
     case DescriptorType::regular_file: return S_ISREG(st.st_mode);
     case DescriptorType::unix_socket: return S_ISSOCK(st.st_mode);
+    case DescriptorType::sealed_memory: {
+      if (!S_ISREG(st.st_mode)) return false;
+      const int seals = ::fcntl(fd, F_GET_SEALS);
+      return seals >= 0 && (static_cast<unsigned>(seals) & memory_seals) == memory_seals;
+    }
   }
   return false;
 }
@@ -231,7 +240,7 @@ Status<RequestError> check_request_descriptors(const Request& request, std::span
     if (entry.kind != kind_of(request)) continue;
     int fd = descriptors[place++].get();
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !has_type(st, entry.type)) return fail(RequestError::wrong_descriptor_type);
+    if (::fstat(fd, &st) != 0 || !has_type(fd, st, entry.type)) return fail(RequestError::wrong_descriptor_type);
     if (!has_access(fd, entry.access)) return fail(RequestError::wrong_descriptor_access);
   }
   return {};

@@ -92,8 +92,10 @@ struct ReceivedRequest {
 // request_descriptor_table() says (spawn-queue two pipes open read-only;
 // spawn-local and spawn-remote the message, a regular file open read-only,
 // and a report pipe open write-only; spawn-clean a Unix socket open for
-// reading and writing; never an O_PATH handle). The count must match
-// descriptors_expected. Uses fstat(2) and fcntl(F_GETFL) only.
+// reading and writing; spawn-command the message, an output pipe open
+// write-only and a memory file sealed against every change; never an O_PATH
+// handle). The count must match descriptors_expected. Uses fstat(2) and
+// fcntl(F_GETFL, F_GET_SEALS) only.
 Status<RequestError> check_request_descriptors(const Request& request, std::span<const UniqueFd> descriptors) noexcept;
 
 // The broker's side: receive_frame + decode_request + the descriptor count

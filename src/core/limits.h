@@ -117,6 +117,21 @@ inline constexpr std::size_t zygote_children = 1000;
 // spawn request is refused as busy (temporary).
 inline constexpr std::size_t delivery_cells = 120;
 
+// Program deliveries (qmail-command cells, one per "|command" line being
+// run) at once. Each runs for one qmail-local, which waits for it, so this
+// is never more than delivery_cells; past it spawn-command is refused as
+// busy (temporary: qmail-send retries the delivery).
+inline constexpr std::size_t command_cells = delivery_cells;
+
+// The frame a program delivery's cell is given (core/command_job.h): a
+// .qmail line (dot_qmail_file) and qmail-command(8)'s variables.
+inline constexpr std::size_t command_job = 256 * 1024;
+
+// How long qmail-local waits for a program it started. qmail has no limit;
+// a day, as qmail-local's alarm around a Maildir write, then the program is
+// a temporary failure (and its cell is killed when qmail-local ends).
+inline constexpr std::uint64_t command_seconds = 86400;
+
 // Local injectors (bin/qmail-queue) one uid other than root may have
 // connected at once, so that one user cannot take every injection slot.
 inline constexpr std::size_t queue_injectors_per_user = 16;
@@ -197,6 +212,9 @@ inline constexpr LimitEntry table[] = {
     {"queue_cells", queue_cells, "cells", "the second takes over when one is full or restarting"},
     {"zygote_children", zygote_children, "cells", "forked before a fresh zygote (fresh layout) takes over"},
     {"delivery_cells", delivery_cells, "cells", "qmail's conf-spawn; past it spawn-local is refused as busy"},
+    {"command_cells", command_cells, "cells", "one per qmail-local at most; past it spawn-command is busy"},
+    {"command_job", command_job, "bytes", "a .qmail line and qmail-command's variables"},
+    {"command_seconds", command_seconds, "seconds", "qmail-local's alarm around a Maildir write"},
     {"queue_injectors_per_user", queue_injectors_per_user, "injections", "one user cannot take every slot"},
     {"queue_job_idle_seconds", queue_job_idle_seconds, "seconds", "longer than timeoutsmtpd"},
     {"queue_job_lifetime_seconds", queue_job_lifetime_seconds, "seconds", "qmail-queue's alarm"},
@@ -218,5 +236,7 @@ static_assert(control_line < control_file);
 static_assert(queue_recipients * (envelope_address + 2) < queue_record_file);
 static_assert(queue_job_lifetime_seconds < 36 * 3600);  // qmail-send's cleanup age
 static_assert(queue_injectors_per_user < queue_jobs_in_flight);
+static_assert(command_cells <= delivery_cells);
+static_assert(dot_qmail_file < command_job);
 
 }  // namespace qcell::limits

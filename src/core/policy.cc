@@ -45,6 +45,7 @@ constexpr auto fd_names = std::to_array<VocabularyEntry<FdName>>({
     {FdName::pipe_out, "pipe-out", "a pipe the cell writes"},
     {FdName::snapshot, "snapshot", "the control values, a sealed read-only memory file made by the broker"},
     {FdName::requester, "requester", "a channel to the cell whose request started this one (qmail-clean's to qmail-send)"},
+    {FdName::command, "command", "a program delivery's command and environment, a sealed memory file (core/command_job.h)"},
 });
 
 constexpr auto rlimit_names = std::to_array<VocabularyEntry<RlimitName>>({
@@ -81,6 +82,7 @@ constexpr auto request_names = std::to_array<VocabularyEntry<RequestName>>({
     {RequestName::spawn_local, "spawn-local", "start a qmail-local cell as a recipient"},
     {RequestName::spawn_remote, "spawn-remote", "start a qmail-remote cell"},
     {RequestName::spawn_clean, "spawn-clean", "start a qmail-clean cell on a channel to the sender"},
+    {RequestName::spawn_command, "spawn-command", "start a qmail-command cell as the recipient the sender runs as"},
 });
 
 // True when the table lists every value of its enum once, in enum order
@@ -99,8 +101,8 @@ static_assert(in_enum_order(fd_names, value_of));
 static_assert(in_enum_order(rlimit_names, value_of));
 static_assert(in_enum_order(landlock_accesses, value_of));
 static_assert(in_enum_order(request_names, value_of));
-static_assert(fd_names.size() == static_cast<std::size_t>(FdName::requester) + 1);
-static_assert(request_names.size() == static_cast<std::size_t>(RequestName::spawn_clean) + 1);
+static_assert(fd_names.size() == static_cast<std::size_t>(FdName::command) + 1);
+static_assert(request_names.size() == static_cast<std::size_t>(RequestName::spawn_command) + 1);
 static_assert(rlimit_names.size() == static_cast<std::size_t>(RlimitName::stack) + 1);
 static_assert(rlimit_rules.size() == rlimit_names.size());
 static_assert(in_enum_order(rlimit_rules, [](const RlimitRule& rule) { return rule.name; }));
@@ -197,7 +199,7 @@ constexpr auto usages = std::to_array<UsageEntry>({
     {"group", "group GROUP|recipient"},
     {"lifetime", "lifetime long|connection|request"},
     {"namespaces", "namespaces mount|pid|net|ipc|uts... or namespaces none"},
-    {"view", "view PATH ro|rw"},
+    {"view", "view PATH ro|rw|rx"},
     {"fd", "fd NUMBER NAME"},
     {"rlimit", "rlimit NAME VALUE"},
     {"allow", "allow SYSCALL... or allow SYSCALL where CONDITION [and CONDITION]..."},
@@ -290,7 +292,7 @@ constexpr auto error_entries = std::to_array<ErrorEntry>({
   {PolicyErrc::home_needs_recipient, "home_needs_recipient",
    "$home is only defined for `user recipient` (user is on line {other})",
    "a $home path in a cell that does not run as the recipient"},
-  {PolicyErrc::bad_view_mode, "bad_view_mode", "view mode '{token}' is not ro or rw", "a view mode other than ro, rw"},
+  {PolicyErrc::bad_view_mode, "bad_view_mode", "view mode '{token}' is not ro, rw or rx", "a view mode other than ro, rw, rx"},
   {PolicyErrc::repeated_view, "repeated_view", "'{token}' is already a view on line {other}",
    "the same view path twice"},
   {PolicyErrc::view_needs_mount_namespace, "view_needs_mount_namespace",
@@ -796,12 +798,12 @@ Check Parser::view(std::size_t line, Words args) {
   if (args.size() != 2) return refuse(PolicyErrc::wrong_arguments, line, "view");
   std::string_view path = args[0];
   if (auto bad = check_path(path)) return refuse(*bad, line, path);
-  if (args[1] != "ro" && args[1] != "rw") return refuse(PolicyErrc::bad_view_mode, line, args[1]);
+  if (args[1] != "ro" && args[1] != "rw" && args[1] != "rx") return refuse(PolicyErrc::bad_view_mode, line, args[1]);
   for (std::size_t i = 0; i < policy.views.size(); ++i) {
     if (policy.views[i].path == path) return refuse(PolicyErrc::repeated_view, line, path, seen_.views[i]);
   }
   if (policy.views.size() >= policy_limits::views) return refuse(PolicyErrc::too_many, line, "view");
-  policy.views.push_back(View{std::string(path), args[1] == "rw"});
+  policy.views.push_back(View{std::string(path), args[1] == "rw", args[1] == "rx"});
   seen_.views.push_back(line);
   return {};
 }
@@ -1342,7 +1344,7 @@ std::string format_policy(const Policy& policy) {
     if (policy.namespaces.*(n.member)) namespaces += " " + std::string(n.text);
   }
   if (!caller) out += "namespaces" + (namespaces.empty() ? " " + std::string(no_namespaces) : namespaces) + "\n";
-  for (const View& v : policy.views) out += "view " + v.path + (v.writable ? " rw\n" : " ro\n");
+  for (const View& v : policy.views) out += "view " + v.path + (v.writable ? " rw\n" : v.executable ? " rx\n" : " ro\n");
   for (const FdGrant& f : policy.fds) {
     out += "fd " + std::to_string(f.number) + " " + std::string(fd_name_text(f.name)) + "\n";
   }

@@ -91,6 +91,7 @@ enum class FdName : std::uint8_t {
   pipe_out,
   snapshot,
   requester,
+  command,
 };
 
 enum class RlimitName : std::uint8_t { as, nofile, fsize, nproc, cpu, core, memlock, stack };
@@ -98,7 +99,7 @@ enum class RlimitName : std::uint8_t { as, nofile, fsize, nproc, cpu, core, meml
 enum class LandlockAccess : std::uint8_t { read, write, execute };
 
 // Requests to the broker that a cell may send.
-enum class RequestName : std::uint8_t { spawn_queue, spawn_local, spawn_remote, spawn_clean };
+enum class RequestName : std::uint8_t { spawn_queue, spawn_local, spawn_remote, spawn_clean, spawn_command };
 
 template <class E>
 struct VocabularyEntry {
@@ -146,9 +147,14 @@ struct NamespaceSet {
 
 // A directory bind-mounted into the cell's otherwise empty root, at the same
 // path. A path may start with $home: the recipient's home directory.
+// Mode `ro` or `rw` mounts it noexec; `rx` (read-only, programs may be
+// executed and libraries mapped from it) is for the system directories of
+// the one cell that runs programs (qmail-command). There is no writable
+// executable view.
 struct View {
   std::string path;
   bool writable = false;
+  bool executable = false;  // `rx`: never together with writable
   bool operator==(const View&) const = default;
 };
 

@@ -44,6 +44,7 @@ struct View {
   std::string source;  // absolute path outside the cell
   std::string target;  // absolute path inside the cell
   bool writable = false;
+  bool executable = false;  // mounted without noexec (a policy's `rx`); never with writable
 };
 
 struct FdGrant {

@@ -167,6 +167,7 @@ TEST(BrokerRequest, DescriptorsExpectedPerKind) {
   EXPECT_EQ(descriptors_expected(Request{local()}), 2u);
   EXPECT_EQ(descriptors_expected(Request{SpawnRemote{"example.net", "", {"a@b"}}}), 2u);
   EXPECT_EQ(descriptors_expected(Request{SpawnClean{}}), 1u);
+  EXPECT_EQ(descriptors_expected(Request{SpawnCommand{}}), 3u);
   for (const auto& entry : request_kind_table()) {
     EXPECT_LE(entry.descriptors, broker_request_limits::descriptors);
   }
@@ -225,6 +226,8 @@ TEST(BrokerRequest, RefusesWrongFieldCounts) {
   EXPECT_EQ(request_error(frame_of({"spawn-local", "joe@x"})), RequestError::wrong_field_count);
   EXPECT_EQ(request_error(frame_of({"spawn-local", "joe@x", "", ""})), RequestError::wrong_field_count);
   EXPECT_EQ(request_error(frame_of({"spawn-clean", ""})), RequestError::wrong_field_count);
+  EXPECT_EQ(request_error(frame_of({"spawn-command", ""})), RequestError::wrong_field_count);
+  EXPECT_EQ(request_error(frame_of({"spawn-command", "alice", "1000"})), RequestError::wrong_field_count);
   EXPECT_EQ(request_error(frame_of({"spawn-remote", "example.net", "a@b"})), RequestError::wrong_field_count);
   EXPECT_EQ(request_error(frame_of({"spawn-remote", "example.net"})), RequestError::wrong_field_count);
   EXPECT_EQ(request_error(frame_of({"spawn-remote"})), RequestError::wrong_field_count);
@@ -297,6 +300,27 @@ TEST(BrokerRequest, SpawnCleanHasNoFields) {
   auto decoded = decode("15:11:spawn-clean,,");
   ASSERT_TRUE(decoded.ok());
   EXPECT_EQ(kind_of(*decoded), RequestKind::spawn_clean);
+}
+
+// A program delivery names no user, uid or home: the broker takes them
+// from the cell that asks, so there is nothing in the frame to forge.
+TEST(BrokerRequest, SpawnCommandHasNoFieldsAndThreeDescriptors) {
+  EXPECT_EQ(encoded(Request{SpawnCommand{}}), "17:13:spawn-command,,");
+  auto decoded = decode("17:13:spawn-command,,");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(kind_of(*decoded), RequestKind::spawn_command);
+  std::vector<RequestDescriptorEntry> places;
+  for (const auto& entry : request_descriptor_table()) {
+    if (entry.kind == RequestKind::spawn_command) places.push_back(entry);
+  }
+  ASSERT_EQ(places.size(), 3u);
+  EXPECT_EQ(places[0].type, DescriptorType::regular_file);
+  EXPECT_EQ(places[0].access, DescriptorAccess::read_only);
+  EXPECT_EQ(places[1].type, DescriptorType::pipe);
+  EXPECT_EQ(places[1].access, DescriptorAccess::write_only);
+  EXPECT_EQ(places[2].type, DescriptorType::sealed_memory);
+  // Names are matched exactly.
+  EXPECT_EQ(request_error(frame_of({"Spawn-Command"})), RequestError::unknown_kind);
 }
 
 TEST(BrokerRequest, Recipients) {

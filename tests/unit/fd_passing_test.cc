@@ -218,6 +218,58 @@ TEST(FdPassing, SpawnCleanHandsOverASocket) {
   ASSERT_EQ(received->descriptors.size(), 1u);
 }
 
+// A memory file holding `content`, sealed against every change when `sealed`.
+UniqueFd memory_file(std::string_view content, bool sealed) {
+  UniqueFd memfd(::memfd_create("job", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  EXPECT_TRUE(write_full(memfd.get(), content).ok());
+  if (sealed) {
+    EXPECT_EQ(::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE), 0);
+  }
+  return memfd;
+}
+
+TEST(FdPassing, SpawnCommandHandsOverMessageOutputAndSealedJob) {
+  auto sockets = make_socket_pair();
+  UniqueFd message = message_file("Subject: test\n\nhello\n");
+  auto output = make_pipe();
+  UniqueFd job = memory_file("8:4:true,,", true);
+  const int fds[] = {message.get(), output.write.get(), job.get()};
+  ASSERT_TRUE(send_request(sockets.cell.get(), Request{SpawnCommand{}}, fds, soon()).ok());
+  auto received = receive_request(sockets.broker.get(), soon());
+  ASSERT_TRUE(received.ok()) << describe(received.error());
+  EXPECT_EQ(received->request, Request{SpawnCommand{}});
+  ASSERT_EQ(received->descriptors.size(), 3u);
+  std::array<char, 16> buffer{};
+  ASSERT_EQ(::pread(received->descriptors[2].get(), buffer.data(), buffer.size(), 0), 10);
+  EXPECT_EQ(std::string_view(buffer.data(), 10), "8:4:true,,");
+}
+
+TEST(FdPassing, SpawnCommandRefusesAJobThatCanStillChange) {
+  auto sockets = make_socket_pair();
+  UniqueFd message = message_file("x");
+  auto output = make_pipe();
+  // Unsealed, or sealed against writing only (it could still shrink), or a
+  // plain file: each could change after the broker looked.
+  UniqueFd unsealed = memory_file("8:4:true,,", false);
+  UniqueFd partly(::memfd_create("job", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  ASSERT_EQ(::fcntl(partly.get(), F_ADD_SEALS, F_SEAL_WRITE), 0);
+  UniqueFd plain = message_file("8:4:true,,", O_RDWR);
+  for (int job : {unsealed.get(), partly.get(), plain.get()}) {
+    const int fds[] = {message.get(), output.write.get(), job};
+    ASSERT_TRUE(send_request(sockets.cell.get(), Request{SpawnCommand{}}, fds, soon()).ok());
+    auto received = receive_request(sockets.broker.get(), soon());
+    ASSERT_FALSE(received.ok());
+    EXPECT_EQ(request_errc(received.error()), RequestError::wrong_descriptor_type);
+  }
+  // The output pipe's read end is the wrong way round.
+  UniqueFd job = memory_file("8:4:true,,", true);
+  const int fds[] = {message.get(), output.read.get(), job.get()};
+  ASSERT_TRUE(send_request(sockets.cell.get(), Request{SpawnCommand{}}, fds, soon()).ok());
+  auto received = receive_request(sockets.broker.get(), soon());
+  ASSERT_FALSE(received.ok());
+  EXPECT_EQ(request_errc(received.error()), RequestError::wrong_descriptor_access);
+}
+
 // --- unwanted descriptors are closed ------------------------------------------------------------
 
 TEST(FdPassing, ExtraDescriptorsAreClosed) {
@@ -248,7 +300,8 @@ TEST(FdPassing, RequestWithTooManyDescriptorsClosesThemAll) {
   UniqueFd file = message_file("x");
   const std::size_t before = open_descriptor_count();
 
-  raw_send(sockets.cell.get(), "15:11:spawn-queue,,", {message.read.get(), envelope.read.get(), file.get()});
+  raw_send(sockets.cell.get(), "15:11:spawn-queue,,",
+           {message.read.get(), envelope.read.get(), file.get(), envelope.write.get()});
   auto received = receive_request(sockets.broker.get(), soon());
   ASSERT_FALSE(received.ok());
   EXPECT_EQ(frame_errc(received.error()), FrameErrc::too_many_descriptors);

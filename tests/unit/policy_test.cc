@@ -86,7 +86,7 @@ std::vector<Case> error_cases() {
        p + " line 14: bidirectional control character U+202E in a comment: it can make the line read differently"},
       {PolicyErrc::unknown_directive, with("alow write\n"), p + " line 14: unknown directive 'alow'"},
       {PolicyErrc::wrong_arguments, with("view /var/qmail\n"),
-       p + " line 14: wrong number of arguments: usage is `view PATH ro|rw`"},
+       p + " line 14: wrong number of arguments: usage is `view PATH ro|rw|rx`"},
       {PolicyErrc::cell_not_first, "# comment\nprogram t\ncell t\n",
        p + " line 2: `cell` must be the first directive, not 'program'"},
       {PolicyErrc::repeated_directive, with("lifetime long\n"),
@@ -125,7 +125,7 @@ std::vector<Case> error_cases() {
        p + " line 14: path '/' ends with '/' (and '/' itself cannot be granted)"},
       {PolicyErrc::home_needs_recipient, with("view $home/Maildir rw\n"),
        p + " line 14: $home is only defined for `user recipient` (user is on line 3)"},
-      {PolicyErrc::bad_view_mode, with("view /var/qmail rx\n"), p + " line 14: view mode 'rx' is not ro or rw"},
+      {PolicyErrc::bad_view_mode, with("view /var/qmail rwx\n"), p + " line 14: view mode 'rwx' is not ro, rw or rx"},
       {PolicyErrc::repeated_view, with("view /var/qmail ro\nview /var/qmail rw\n"),
        p + " line 15: '/var/qmail' is already a view on line 14"},
       {PolicyErrc::view_needs_mount_namespace,
@@ -134,7 +134,7 @@ std::vector<Case> error_cases() {
       {PolicyErrc::bad_fd_number, with("fd 64 control\n"), p + " line 14: descriptor number '64' is not in 0..63"},
       {PolicyErrc::unknown_fd_name, with("fd 3 socket\n"),
        p + " line 14: unknown descriptor name 'socket': use connection, log, control, queue, message, envelope, "
-           "trigger, broker, home, maildir, pipe-in, pipe-out, snapshot, requester"},
+           "trigger, broker, home, maildir, pipe-in, pipe-out, snapshot, requester, command"},
       {PolicyErrc::repeated_fd_number, with("fd 2 control\n"),
        p + " line 14: descriptor 2 is already granted on line 7"},
       {PolicyErrc::repeated_fd_name, with("fd 3 log\n"), p + " line 14: descriptor 'log' is already granted on line 7"},
@@ -195,7 +195,7 @@ std::vector<Case> error_cases() {
       {PolicyErrc::wall_without_namespace, with("require mount-namespace\nrequire pid-namespace\n"),
        p + " line 15: contradictory rule: `require pid-namespace` but `namespaces` on line 6 does not create it"},
       {PolicyErrc::unknown_request, with("request spawn-shell\n"),
-       p + " line 14: unknown broker request 'spawn-shell': use spawn-queue, spawn-local, spawn-remote, spawn-clean"},
+       p + " line 14: unknown broker request 'spawn-shell': use spawn-queue, spawn-local, spawn-remote, spawn-clean, spawn-command"},
       {PolicyErrc::caller_directive, replaced("lifetime request", "lifetime caller"),
        p + " line 3: `user` has no place in a `lifetime caller` policy: the program runs as its caller and "
            "confines itself"},
@@ -427,6 +427,20 @@ TEST(PolicyParse, RealisticTestCellIsTheFuzzSeed) {
   EXPECT_EQ(text.str(), test_cell_policy);
 }
 
+// `rx`: read-only and executable, for the program cell's system views;
+// `ro` and `rw` stay noexec. The mode survives the canonical form.
+TEST(PolicyFormat, ExecutableViewsRoundTrip) {
+  auto policy = parse(with("view /usr rx\nview /etc ro\n"));
+  ASSERT_TRUE(policy.ok()) << format_policy_error(file_name, policy.error());
+  ASSERT_EQ(policy->views.size(), 2u);
+  EXPECT_TRUE(policy->views[0].executable);
+  EXPECT_FALSE(policy->views[0].writable);
+  EXPECT_FALSE(policy->views[1].executable);
+  const std::string text = format_policy(*policy);
+  EXPECT_NE(text.find("view /usr rx\n"), std::string::npos) << text;
+  EXPECT_EQ(parse(text).value(), *policy);
+}
+
 TEST(PolicyFormat, RealisticTestCellRoundTrips) {
   auto r = parse(test_cell_policy);
   ASSERT_TRUE(r.ok());
@@ -497,7 +511,7 @@ TEST(PolicyParse, CommentsBlankLinesTabsAndCrlfAreAccepted) {
 
 TEST(PolicyParse, AHashInsideAWordStartsAComment) {
   EXPECT_EQ(error_of(with("view /var#qmail ro\n")),
-            "policy/t.policy line 14: wrong number of arguments: usage is `view PATH ro|rw`");
+            "policy/t.policy line 14: wrong number of arguments: usage is `view PATH ro|rw|rx`");
 }
 
 TEST(PolicyParse, FileOfExactlyTheLimitIsAcceptedAndOneByteMoreIsNot) {

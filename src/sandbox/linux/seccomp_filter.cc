@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "core/fd.h"
@@ -66,6 +67,19 @@ Result<BpfProgram, FilterError> compile_filter(const std::vector<SyscallRule>& r
   for (const SyscallRule& rule : rules) {
     if (int rc = add_rule(ctx.get(), rule.number, rule.conditions); rc != 0) {
       return fail(FilterError{rule.number, -rc, "libseccomp refused the rule"});
+    }
+  }
+  // Where clone is allowed (always with a condition that excludes new
+  // namespaces: the policy checker insists), clone3, whose flags lie in
+  // memory that a filter cannot read, fails with ENOSYS instead of killing
+  // the cell: glibc's pthread_create and posix_spawn then fall back to
+  // clone, whose flags the filter does see. clone3 itself never runs.
+  const bool clone_allowed = std::any_of(rules.begin(), rules.end(), [](const SyscallRule& r) {
+    return r.number == SCMP_SYS(clone);
+  });
+  if (clone_allowed) {
+    if (int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0); rc != 0) {
+      return fail(FilterError{SCMP_SYS(clone3), -rc, "cannot refuse clone3"});
     }
   }
   // The exec window (seccomp_filter.h): exec the program, report a failed

@@ -53,6 +53,7 @@ struct MountPlan {
   std::string source;
   std::string target_in_staging;  // staging_root + target
   bool writable;
+  bool executable;  // without MS_NOEXEC; spawn_cell refuses it with writable
 };
 
 struct ChildPlan {
@@ -116,7 +117,8 @@ void mount_view(const ChildPlan& plan) noexcept {
   for (const MountPlan& m : plan.mounts) {
     check(::mount(m.source.c_str(), m.target_in_staging.c_str(), nullptr, MS_BIND | MS_REC, nullptr) == 0,
           Step::mount_view, m.source.c_str());
-    unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
+    if (!m.executable) flags |= MS_NOEXEC;
     if (!m.writable) flags |= MS_RDONLY;
     check(::mount(nullptr, m.target_in_staging.c_str(), nullptr, flags, nullptr) == 0, Step::mount_view,
           m.target_in_staging.c_str());
@@ -378,7 +380,10 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
   plan.restrict_network = spec.namespaces.net;
   for (const View& v : spec.views) {
     add_directories(spec.staging_root, v.target, plan.directories_to_create);
-    plan.mounts.push_back({v.source, spec.staging_root + v.target, v.writable});
+    if (v.writable && v.executable) {
+      return fail(SpawnError{Step::mount_view, EINVAL, "a view is never both writable and executable"});
+    }
+    plan.mounts.push_back({v.source, spec.staging_root + v.target, v.writable, v.executable});
   }
   auto filter = compile_filter(spec.syscalls);
   if (!filter) return fail(SpawnError{Step::seccomp, filter.error().sys_errno, filter.error().detail});
@@ -461,7 +466,7 @@ Result<OwnedNamespaces, SpawnError> create_shared_namespaces(const Namespaces& w
   plan.staging_root = staging_root;
   for (const View& v : views) {
     add_directories(staging_root, v.target, plan.directories_to_create);
-    plan.mounts.push_back({v.source, staging_root + v.target, v.writable});
+    plan.mounts.push_back({v.source, staging_root + v.target, v.writable, v.executable && !v.writable});
   }
   unsigned long flags = SIGCHLD;
   if (which.mount) flags |= CLONE_NEWNS;
