@@ -160,9 +160,6 @@ constexpr std::size_t max_frame_fields = 1 + 2 + bounds::recipients;
 
 using Byte = unsigned char;
 
-constexpr bool is_lower_digit_or(Byte c, std::string_view extra) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || extra.find(static_cast<char>(c)) != std::string_view::npos;
-}
 constexpr bool is_let_dig(Byte c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
