@@ -51,3 +51,17 @@ endfunction()
 function(qcell_add_executable name)
   add_executable(${name} ${ARGN} ${PROJECT_SOURCE_DIR}/hardening/marker.cc)
 endfunction()
+
+# A cell's program: static-pie (a cell's root holds no libraries), linked
+# with the core library built for cells, and, in sanitizer builds, built
+# without sanitizers (their runtimes cannot be linked statically; see
+# src/core/CMakeLists.txt).
+function(qcell_add_cell name)
+  qcell_add_executable(${name} ${ARGN})
+  target_link_options(${name} PRIVATE -static-pie)
+  target_link_libraries(${name} PRIVATE qcell_core_cell)
+  if(QCELL_SANITIZE)
+    target_compile_options(${name} PRIVATE -fno-sanitize=all)
+    target_link_options(${name} PRIVATE -fno-sanitize=all)
+  endif()
+endfunction()
