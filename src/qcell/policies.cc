@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -219,7 +220,7 @@ std::string describe_allowances(const Policy& p) {
   out += "  sees: ";
   if (p.views.empty()) out += p.namespaces.mount ? "nothing (empty read-only root)" : "the host filesystem";
   for (std::size_t i = 0; i < p.views.size(); ++i) {
-    out += (i ? ", " : "") + p.views[i].path + (p.views[i].writable ? " (rw)" : " (ro)");
+    out += (i ? ", " : "") + p.views[i].path + (p.views[i].writable ? " (rw)" : p.views[i].executable ? " (rx)" : " (ro)");
   }
   out += "\n  network: " + std::string(p.namespaces.net ? "none (own empty network namespace)" : "the host's") + "\n";
   out += "  descriptors:";
@@ -247,7 +248,9 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files) {
     const Policy& p = f.policy;
     if (p.lifetime == Lifetime::caller) continue;  // not a cell: docs/policy.md, `lifetime caller`
     std::string sees;
-    for (const View& v : p.views) sees += (sees.empty() ? "" : ", ") + v.path + (v.writable ? " rw" : " ro");
+    for (const View& v : p.views) {
+      sees += (sees.empty() ? "" : ", ") + v.path + (v.writable ? " rw" : v.executable ? " rx" : " ro");
+    }
     if (sees.empty()) sees = p.namespaces.mount ? "nothing" : "host filesystem";
     if (p.namespaces.mount) {
       // Directories reached through a granted descriptor, as Landlock bounds them.
@@ -290,7 +293,18 @@ Result<sandbox::CellSpec, std::string> compile_for(const Policy& p, const Instal
   };
   for (const View& v : p.views) {
     std::string path = resolve(v.path);
-    spec.views.push_back({path, path, v.writable});
+    // The mount follows symlinks in its source (/bin is usr/bin on a
+    // merged-/usr system), and Landlock rules must name what was mounted:
+    // the administrator's system paths are resolved once, here. A `$home`
+    // view is the assignment's path as it is.
+    std::string source = path;
+    if (v.path.rfind(home_variable, 0) != 0) {
+      if (char* real = ::realpath(path.c_str(), nullptr)) {
+        source = real;
+        ::free(real);
+      }
+    }
+    spec.views.push_back({source, path, v.writable, v.executable});
   }
   // Outer directories before the views nested in them.
   std::stable_sort(spec.views.begin(), spec.views.end(),
@@ -342,16 +356,18 @@ std::optional<RequestKind> request_served_by(const Policy& policy) {
   if (policy.cell == "qmail-local") return RequestKind::spawn_local;
   if (policy.cell == "qmail-remote") return RequestKind::spawn_remote;
   if (policy.cell == "qmail-clean") return RequestKind::spawn_clean;
+  if (policy.cell == "qmail-command") return RequestKind::spawn_command;
   return std::nullopt;
 }
 
 Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Installation& installation) {
   CellKind kind;
   if (policy.runs_as_recipient()) {
-    // Compiled per delivery; the template (nobody's ids, no $home view) only
-    // carries the namespaces every delivery cell of the kind shares.
+    // Compiled per delivery; the template (nobody's ids) only carries the
+    // namespaces every delivery cell of the kind shares. A kind whose views
+    // hold $home (qmail-command's) differs per user: it shares none.
     for (const View& v : policy.views) {
-      if (v.path.rfind(home_variable, 0) == 0) return fail("cell " + policy.cell + ": a view of $home is not supported; grant `fd N home`");
+      if (v.path.rfind(home_variable, 0) == 0) kind.views_per_recipient = true;
     }
     auto shared_policy = std::make_shared<const Policy>(policy);
     kind.compile_for_recipient = [shared_policy, installation](uid_t uid, gid_t gid, const std::string& home) {
@@ -371,6 +387,9 @@ Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Install
 }
 
 std::optional<std::string> precreate_namespaces(CellKind& kind) {
+  // Views that hold a user's home cannot be made once, and a network or
+  // IPC namespace shared by different users' programs would let them talk.
+  if (kind.views_per_recipient) return std::nullopt;
   const sandbox::Namespaces& ns = kind.spec.namespaces;
   sandbox::Namespaces which{ns.mount, false, ns.net, ns.ipc, ns.uts};
   if (!which.mount && !which.net && !which.ipc && !which.uts) return std::nullopt;

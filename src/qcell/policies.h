@@ -65,7 +65,8 @@ Result<sandbox::CellSpec, std::string> compile_recipient_policy(const Policy& po
 
 // The request a cell serves, by its qmail name: the long-lived qmail-queue
 // serves spawn-queue (on its job channel, docs/queue.md); qmail-remote
-// spawn-remote and qmail-local spawn-local, one cell per request. nullopt
+// spawn-remote, qmail-local spawn-local, qmail-clean spawn-clean and
+// qmail-command spawn-command, one cell per request. nullopt
 // for any other cell, or one with another lifetime.
 std::optional<RequestKind> request_served_by(const Policy& policy);
 
@@ -76,8 +77,9 @@ Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Install
 // Creates, once, the mount namespace (with the kind's view already in place)
 // and the net, ipc and uts namespaces its policy asks for, for every cell of
 // the kind to join; each cell keeps a pid namespace of its own
-// (docs/cells.md: this is what makes a per-connection cell cheap). Returns
-// an error message, or nullopt.
+// (docs/cells.md: this is what makes a per-connection cell cheap). A kind
+// whose views hold `$home` gets none: each of its cells makes its own.
+// Returns an error message, or nullopt.
 std::optional<std::string> precreate_namespaces(CellKind& kind);
 
 // The zygote of a per-connection kind (docs/cells.md, "Connection cells

@@ -72,6 +72,10 @@ struct Cell {
   bool retiring = false;      // a zygote: takes no more (limits::zygote_children)
   bool write_closed = false;  // a retiring zygote: its channel is shut for writing
   pid_t zygote = -1;          // forked by a zygote: the zygote's pid (its pid stays -1 until `forked`)
+  // Started for a recipient (spawn-local): the Assignment the broker chose,
+  // which a program delivery it asks for (spawn-command) runs as. Never
+  // taken from the cell.
+  std::optional<Assignment> recipient;
   // Forked by a zygote, and not yet handed to it: its channel holds at most
   // a few frames (net.unix.max_dgram_qlen), and the broker never waits.
   struct Handover {
@@ -125,7 +129,15 @@ class Broker {
              const sandbox::CellSpec* own_spec = nullptr);
   bool prepare_local_delivery(Cell& sender, const CellKind& target, const SpawnLocal& request,
                               std::vector<sandbox::FdGrant>& grants, std::vector<std::string>& environment,
-                              std::optional<sandbox::CellSpec>& spec, UniqueFd& home);
+                              std::optional<sandbox::CellSpec>& spec, UniqueFd& home,
+                              std::optional<Assignment>& recipient);
+  bool prepare_command(Cell& sender, const CellKind& target, std::optional<sandbox::CellSpec>& spec);
+  // Cells of `kind` started on request that have not ended.
+  std::size_t running_cells(const CellKind& kind) const {
+    return static_cast<std::size_t>(
+        std::count_if(requested_.begin(), requested_.end(), [&kind](const Cell& c) { return c.kind == &kind; }));
+  }
+  void end_commands_of(pid_t requester);
   void handle_request(Cell& sender);
   void refuse(Cell& sender, RefusalReason reason, const std::string& text, std::string_view request);
   bool listen_all();
@@ -845,8 +857,10 @@ void Broker::handle_request(Cell& sender) {
   // their names, in the order request_descriptor_table() lists them.
   static constexpr FdName delivery_names[] = {FdName::message, FdName::pipe_out};
   static constexpr FdName clean_names[] = {FdName::requester};
-  std::span<const FdName> names = kind == RequestKind::spawn_clean ? std::span<const FdName>(clean_names)
-                                                                   : std::span<const FdName>(delivery_names);
+  static constexpr FdName command_names[] = {FdName::message, FdName::pipe_out, FdName::command};
+  std::span<const FdName> names = kind == RequestKind::spawn_clean     ? std::span<const FdName>(clean_names)
+                                  : kind == RequestKind::spawn_command ? std::span<const FdName>(command_names)
+                                                                       : std::span<const FdName>(delivery_names);
   std::vector<sandbox::FdGrant> grants;
   for (std::size_t i = 0; i < names.size() && i < received->descriptors.size(); ++i) {
     std::optional<int> number = target->fd_number(names[i]);
@@ -862,10 +876,13 @@ void Broker::handle_request(Cell& sender) {
   std::vector<std::string> environment;
   std::optional<sandbox::CellSpec> spec;
   UniqueFd home;
+  std::optional<Assignment> recipient;
   if (const auto* local = std::get_if<SpawnLocal>(&received->request)) {
-    if (!prepare_local_delivery(sender, *target, *local, grants, environment, spec, home)) return;
+    if (!prepare_local_delivery(sender, *target, *local, grants, environment, spec, home, recipient)) return;
   }
+  if (kind == RequestKind::spawn_command && !prepare_command(sender, *target, spec)) return;
   Cell cell;
+  cell.recipient = std::move(recipient);
   cell.kind = &*target;
   cell.requester = sender.pid;
   cell.id = next_id_++;
@@ -883,10 +900,9 @@ void Broker::handle_request(Cell& sender) {
 // returns false when the delivery cannot start.
 bool Broker::prepare_local_delivery(Cell& sender, const CellKind& target, const SpawnLocal& request,
                                     std::vector<sandbox::FdGrant>& grants, std::vector<std::string>& environment,
-                                    std::optional<sandbox::CellSpec>& spec, UniqueFd& home) {
-  const std::size_t running = static_cast<std::size_t>(std::count_if(
-      requested_.begin(), requested_.end(), [&target](const Cell& c) { return c.kind == &target; }));
-  if (running >= limits::delivery_cells) {
+                                    std::optional<sandbox::CellSpec>& spec, UniqueFd& home,
+                                    std::optional<Assignment>& recipient) {
+  if (running_cells(target) >= limits::delivery_cells) {
     refuse(sender, RefusalReason::busy,
            std::to_string(limits::delivery_cells) + " " + target.name + " cells run already", "spawn-local");
     return false;
@@ -929,7 +945,55 @@ bool Broker::prepare_local_delivery(Cell& sender, const CellKind& target, const 
            .add("user", who.user)
            .add("uid", static_cast<std::int64_t>(who.uid))
            .add("ext", who.ext));
+  recipient = who;
   return true;
+}
+
+// spawn-command: a program delivery runs as the recipient that the asking
+// cell was started for (its Assignment, remembered by the broker), in a
+// cell compiled for that uid, gid and home. Its views hold the home, which
+// differs per user, so it gets fresh namespaces of every kind: nothing is
+// shared with another user's program. Refuses and returns false when it
+// cannot start.
+bool Broker::prepare_command(Cell& sender, const CellKind& target, std::optional<sandbox::CellSpec>& spec) {
+  if (!sender.recipient) {
+    refuse(sender, RefusalReason::not_allowed,
+           "cell " + sender.kind->name + " was not started for a recipient: it cannot run programs", "spawn-command");
+    return false;
+  }
+  if (running_cells(target) >= limits::command_cells) {
+    refuse(sender, RefusalReason::busy,
+           std::to_string(limits::command_cells) + " " + target.name + " cells run already", "spawn-command");
+    return false;
+  }
+  if (!target.compile_for_recipient) {
+    refuse(sender, RefusalReason::internal, "the policy of cell " + target.name + " must run as the recipient",
+           "spawn-command");
+    return false;
+  }
+  const Assignment& who = *sender.recipient;
+  auto compiled = target.compile_for_recipient(who.uid, who.gid, who.home);
+  if (!compiled) {
+    refuse(sender, RefusalReason::internal, compiled.error(), "spawn-command");
+    return false;
+  }
+  spec = std::move(compiled.value());
+  spec->shared = target.spec.shared;  // none when its views hold $home (precreate_namespaces)
+  emit(LogLine("command-user")
+           .add("for_pid", sender.pid)
+           .add("user", who.user)
+           .add("uid", static_cast<std::int64_t>(who.uid)));
+  return true;
+}
+
+// The program deliveries that a cell asked for, when it has ended: nobody
+// waits for them any more (qmail-local gave up, or was killed).
+void Broker::end_commands_of(pid_t requester) {
+  for (Cell& cell : requested_) {
+    if (cell.requester == requester && cell.pid > 0 && cell.kind->serves == RequestKind::spawn_command) {
+      ::kill(cell.pid, SIGKILL);
+    }
+  }
 }
 
 // --- connection cells forked by a zygote (docs/cells.md) --------------------
@@ -1271,6 +1335,7 @@ void Broker::reap() {
     if (it == cells_.end() && requested == requested_.end()) continue;
     Cell& cell = it != cells_.end() ? *it : *requested;
     emit_exit(cell, pid, status);
+    end_commands_of(pid);
     if (requested != requested_.end()) {
       // Tell the cell that asked (if any, and if it is still there).
       Cell* sender = find_cell(cell.requester);
@@ -1334,7 +1399,7 @@ void Broker::shutdown() {
   // channel; a connection cell has nothing to finish.
   auto serves_sender = [](const Cell& c) {
     return c.kind->serves == RequestKind::spawn_local || c.kind->serves == RequestKind::spawn_remote ||
-           c.kind->serves == RequestKind::spawn_clean;
+           c.kind->serves == RequestKind::spawn_clean || c.kind->serves == RequestKind::spawn_command;
   };
   for (Cell& cell : requested_) {
     if (cell.pid > 0 && !serves_sender(cell)) ::kill(cell.pid, SIGKILL);

@@ -59,6 +59,9 @@ struct CellKind {
   // one uid, gid and home (policies.h, compile_recipient_policy). `spec` is
   // then only the template that holds the shared namespaces.
   std::function<Result<sandbox::CellSpec, std::string>(uid_t, gid_t, const std::string&)> compile_for_recipient;
+  // Its views hold `$home` (qmail-command): each cell gets namespaces of
+  // its own, none made once for the kind (precreate_namespaces).
+  bool views_per_recipient = false;
 };
 
 struct SupervisorOptions {

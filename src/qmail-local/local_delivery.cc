@@ -185,8 +185,40 @@ int exit_code(Outcome outcome) noexcept {
   return 111;
 }
 
-Status<DeliveryFailure> deliver_to_program(const DotQmailInstruction& instruction) {
-  return fail(temporary("program delivery is not available in this build: |" + instruction.target + " (#4.3.0)"));
+Status<DeliveryFailure> deliver_to_program(const DotQmailInstruction& instruction,
+                                           std::vector<std::string> environment, int message_fd,
+                                           ProgramRunner* runner, std::string& output, bool& stop) {
+  stop = false;
+  if (runner == nullptr) return fail(temporary("Unable to run programs: no program runner. (#4.3.0)"));
+  // The program reads the message from its start on its stdin, which
+  // shares this descriptor's offset (qmail-local itself reads with pread).
+  if (::lseek(message_fd, 0, SEEK_SET) != 0) {
+    return fail(temporary("Unable to rewind message: " + reason(errno) + ". (#4.3.0)"));
+  }
+  const ProgramRun run = runner->run(CommandJob{instruction.target, std::move(environment)}, message_fd);
+  if (!run.ran) {
+    return fail(DeliveryFailure{run.temporary_problem ? Outcome::temporary : Outcome::permanent, run.problem});
+  }
+  const CommandOutcome outcome = command_outcome(run.signalled ? -1 : run.number);
+  if (outcome == CommandOutcome::delivered || outcome == CommandOutcome::delivered_stop) {
+    output += run.output;
+    stop = outcome == CommandOutcome::delivered_stop;
+    return {};
+  }
+  // The program's own words are the report; qmail-local says nothing more
+  // when there are some. Without any, qcell says how it ended.
+  std::string text = output + run.output;
+  if (run.output.empty()) {
+    if (run.signalled) {
+      text += "Program was killed by signal " + std::to_string(run.number) + ". (#4.3.0)";
+    } else if (outcome == CommandOutcome::permanent) {
+      text += "Program failed permanently with exit code " + std::to_string(run.number) + ". (#5.0.0)";
+    } else {
+      text += "Program failed temporarily with exit code " + std::to_string(run.number) + ". (#4.3.0)";
+    }
+  }
+  return fail(DeliveryFailure{outcome == CommandOutcome::permanent ? Outcome::permanent : Outcome::temporary,
+                              std::move(text)});
 }
 
 std::string bounded_report(std::string_view report) {
@@ -240,6 +272,8 @@ DeliveryResult deliver(const DeliveryRequest& request, const DirFd& home, int me
   facts.user = request.user;
   facts.home = request.home;
   facts.ext = request.ext;
+  const struct timespec now = options.now ? options.now() : real_now();
+  facts.now = now.tv_sec;
   if (found->has_value() && (*found)->candidate.has_default) facts.default_part = (*found)->candidate.default_part;
   result.default_part = facts.default_part;
   const std::string newsender = forward_sender(facts, request.dash, [&home](std::string_view name) {
@@ -265,7 +299,6 @@ DeliveryResult deliver(const DeliveryRequest& request, const DirFd& home, int me
   auto dot_qmail = parse_dot_qmail(as_bytes(std::string_view(text)), executable);
   if (!dot_qmail) return failed(result, request, temporary(describe(dot_qmail.error())));
 
-  const struct timespec now = options.now ? options.now() : real_now();
   MaildirUnique unique;
   unique.seconds = now.tv_sec;
   unique.microseconds = now.tv_nsec / 1000;
@@ -277,7 +310,10 @@ DeliveryResult deliver(const DeliveryRequest& request, const DirFd& home, int me
   const std::string prefix = rpline + dtline;
 
   std::vector<std::string> recipients;
+  std::string program_output;  // programs' output, before the report (qmail-local passes it on)
+  bool stop = false;           // a program exited 99: the later lines are skipped
   for (const DotQmailInstruction& instruction : dot_qmail->instructions) {
+    if (stop) break;
     switch (instruction.kind) {
       case DotQmailKind::maildir: {
         ++result.files;
@@ -302,7 +338,8 @@ DeliveryResult deliver(const DeliveryRequest& request, const DirFd& home, int me
       }
       case DotQmailKind::program: {
         ++result.programs;
-        auto ran = deliver_to_program(instruction);
+        auto ran = deliver_to_program(instruction, command_environment(facts, newsender), message_fd,
+                                      options.programs, program_output, stop);
         if (!ran) return failed(result, request, ran.error());
         break;
       }
@@ -326,7 +363,7 @@ DeliveryResult deliver(const DeliveryRequest& request, const DirFd& home, int me
   }
 
   result.outcome = Outcome::delivered;
-  result.report = "did " + counts(result) + "\n";
+  result.report = program_output + "did " + counts(result) + "\n";
   if (!queued_id.empty()) result.report += "qp " + queued_id + "\n";
   result.log = "delivered recipient=" + log_value(recipient, 300) +
                " dot_qmail=" + (result.dot_qmail.empty() ? std::string("default") : log_value(result.dot_qmail, 300)) +

@@ -1,9 +1,10 @@
 // local_delivery.h — qmail-local: one delivery of one message to one local
 // recipient, as qmail 1.03's qmail-local makes it (docs/delivery.md,
 // "qmail-local"): the home directory's checks, the loop check, the .qmail
-// file's search and instructions (Maildir, mbox, forwards; programs are not
-// run yet), the forwards queued together at the end, and the report that
-// goes back to qmail-send.
+// file's search and instructions (Maildir, mbox, programs, forwards), the
+// forwards queued together at the end, and the report that goes back to
+// qmail-send. A program runs in a cell of its own (qmail-command), which a
+// ProgramRunner starts.
 //
 // Everything is reached through descriptors: the home directory (a DirFd;
 // every path is opened beneath it, no symlink, no "..", so an absolute path
@@ -23,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/command_job.h"
 #include "core/dot_qmail.h"
 #include "core/fd.h"
 #include "core/queue_client.h"
@@ -67,6 +69,26 @@ class Forwarder {
   virtual ForwardOutcome forward(std::string_view prefix, int message_fd, const QueueEnvelope& envelope) = 0;
 };
 
+// How a program delivery went, as its runner saw it.
+struct ProgramRun {
+  bool ran = false;       // false: it could not be started or waited for (`problem`)
+  bool signalled = false;  // killed by signal `number`; else exited with code `number`
+  int number = 0;
+  std::string output;      // its stdout and stderr, at most report_limit + 1 bytes kept
+  bool temporary_problem = true;  // !ran: whether retrying can help
+  std::string problem;     // !ran: why, ending in its (#x.y.z)
+};
+
+// Runs one program delivery: `job` (the command and qmail-command(8)'s
+// environment) with the message in `message_fd` on its stdin (rewound to
+// offset 0 by deliver_to_program). The program's is BrokerProgramRunner (spawn-command, a
+// qmail-command cell); tests use a fake.
+class ProgramRunner {
+ public:
+  virtual ~ProgramRunner() = default;
+  virtual ProgramRun run(const CommandJob& job, int message_fd) = 0;
+};
+
 // qmail-local's exit codes: 0, 100, 111.
 enum class Outcome { delivered, permanent, temporary };
 int exit_code(Outcome outcome) noexcept;
@@ -88,6 +110,8 @@ struct DeliveryOptions {
   // unless a test sets it.
   std::function<struct timespec()> now;
   pid_t pid = 0;  // for Maildir names; 0: getpid()
+  // Where "|command" lines run; none: each fails temporarily.
+  ProgramRunner* programs = nullptr;
 };
 
 // The delivery: exactly what qmail-local does with these arguments, with
@@ -101,11 +125,16 @@ struct DeliveryFailure {
   std::string text;
 };
 
-// A "|command" line. Program deliveries will run in a cell of their own
-// (not built yet); until then this is the one place that answers for
-// them, with a temporary failure: "program delivery is not available in
-// this build: |command (#4.3.0)".
-Status<DeliveryFailure> deliver_to_program(const DotQmailInstruction& instruction);
+// A "|command" line, run by `runner` with `environment`
+// (command_environment). The program's exit code says what follows, as
+// qmail-command(8) does (command_outcome): 0 delivered; 99 delivered and
+// the rest of the .qmail file skipped (`stop`); 100, 64, 65, 70, 76, 77,
+// 78, 112 permanent; anything else, and a signal, temporary. Its output is
+// appended to `output`, and on failure is the failure's text, as qmail's
+// qmail-local passes a program's output on as its report.
+Status<DeliveryFailure> deliver_to_program(const DotQmailInstruction& instruction,
+                                           std::vector<std::string> environment, int message_fd,
+                                           ProgramRunner* runner, std::string& output, bool& stop);
 
 // The report as qmail-lspawn passes it on: at most report_limit bytes; a
 // longer one is cut and ends in "\nError report too long, sorry.\n".

@@ -6,7 +6,8 @@
 //   1 pipe-out  the report pipe to qmail-send
 //   2 log       log lines to the broker
 //   3 home      the recipient's home directory (O_RDONLY|O_DIRECTORY)
-//   4 broker    the request channel (spawn-queue, for forwards)
+//   4 broker    the request channel (spawn-queue for forwards, spawn-command
+//               for programs)
 //
 // and QCELL_CELL=qmail-local, QCELL_USER, QCELL_HOME, QCELL_LOCAL,
 // QCELL_DASH, QCELL_EXT, QCELL_HOST, QCELL_SENDER, QCELL_DEFAULT_DELIVERY
@@ -25,6 +26,7 @@
 #include "core/cell_skeleton.h"
 #include "core/fd.h"
 #include "qmail-local/broker_forwarder.h"
+#include "qmail-local/broker_program.h"
 #include "qmail-local/local_delivery.h"
 
 namespace {
@@ -61,7 +63,10 @@ int main() {
   auto home = adopt_directory(UniqueFd(home_fd));
   if (!home) return refuse_start("descriptor 3 is not a directory", true);
   local::BrokerForwarder forwarder(channel_fd);
-  const local::DeliveryResult result = local::deliver(*request, *home, message_fd, forwarder, {});
+  local::BrokerProgramRunner programs(channel_fd);
+  local::DeliveryOptions options;
+  options.programs = &programs;
+  const local::DeliveryResult result = local::deliver(*request, *home, message_fd, forwarder, options);
   report(result.report);
   ::close(report_fd);
   cell_log(result.log);

@@ -22,6 +22,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -33,6 +35,8 @@
 #include <vector>
 
 #include "core/broker_request.h"
+#include "core/byte_buffer.h"
+#include "core/command_job.h"
 #include "core/fd.h"
 #include "core/fd_passing.h"
 #include "core/queue_exit.h"
@@ -296,11 +300,59 @@ TEST_P(LocalCell, NoMailboxExits100) {
                      "that name. (#5.1.1)\"\n");
 }
 
-TEST_P(LocalCell, AProgramLineExits111ForNow) {
+// A broker that takes one spawn-command and plays the program: it reads
+// the job from the sealed memory file and the message as the program's
+// stdin would, writes `output` on the output pipe and ends with `status`.
+struct CommandBroker {
+  std::uint64_t id = 7;
+  ExitStatus status;
+  std::string output;
+  std::optional<CommandJob> job;
+  std::string input;
+  void operator()(int channel) {
+    auto request = receive_request(channel, soon());
+    ASSERT_TRUE(request) << describe(request.error());
+    ASSERT_TRUE(std::holds_alternative<SpawnCommand>(request->request));
+    ASSERT_EQ(request->descriptors.size(), 3u);
+    ASSERT_TRUE(send_reply(channel, Started{id}, soon()));
+    std::string frame;
+    std::array<char, 4096> buffer{};
+    ASSERT_TRUE(pread_pieces(request->descriptors[2].get(), buffer, 1 << 20, [&](std::string_view piece) {
+      frame += piece;
+      return true;
+    }));
+    auto parsed = parse_command_job(as_bytes(std::string_view(frame)));
+    ASSERT_TRUE(parsed) << describe(parsed.error());
+    job = *parsed;
+    input = drain(request->descriptors[0].get());  // from the shared offset: rewound to 0
+    ASSERT_TRUE(write_full(request->descriptors[1].get(), output));
+    request->descriptors[1].reset();
+    ASSERT_TRUE(send_reply(channel, Finished{id, status}, soon()));
+  }
+};
+
+TEST_P(LocalCell, AProgramRunsThroughSpawnCommand) {
   write(".qmail", "|preline procmail\n");
-  Ran ran = run();
-  EXPECT_EQ(ran.exit_code, 111);
-  EXPECT_EQ(ran.report, "program delivery is not available in this build: |preline procmail (#4.3.0)");
+  CommandBroker broker;
+  broker.output = "procmail: filed\n";
+  Ran ran = run(std::ref(broker));
+  EXPECT_EQ(ran.exit_code, 0) << ran.log;
+  EXPECT_EQ(ran.report, "procmail: filed\ndid 0+0+1\n");
+  ASSERT_TRUE(broker.job.has_value());
+  EXPECT_EQ(broker.job->command, "preline procmail");
+  EXPECT_NE(std::find(broker.job->environment.begin(), broker.job->environment.end(), "SENDER=bob@example.net"),
+            broker.job->environment.end());
+  EXPECT_EQ(broker.input, message_text);
+}
+
+TEST_P(LocalCell, AProgramThatExits100FailsForGoodWithItsOutput) {
+  write(".qmail", "|vacation\n");
+  CommandBroker broker;
+  broker.status.number = 100;
+  broker.output = "no such list\n";
+  Ran ran = run(std::ref(broker));
+  EXPECT_EQ(ran.exit_code, 100) << ran.log;
+  EXPECT_EQ(ran.report, "no such list\n");
 }
 
 TEST_P(LocalCell, AMissingDescriptorStopsItBeforeAnything) {

@@ -411,14 +411,142 @@ TEST_F(LocalDelivery, AFailureBeforeTheEndSendsNoForward) {
   EXPECT_EQ(forwarder_.calls, 0);
 }
 
-// --- programs (not built yet) ----------------------------------------------------------------------
+// --- programs -------------------------------------------------------------------------------------
 
-TEST_F(LocalDelivery, AProgramLineIsATemporaryFailureForNow) {
-  write(".qmail", "./Maildir/\n|/usr/bin/procmail -t\n&carol@example.com\n");
+// Stands in for the qmail-command cell: records what it was given, reads
+// the message from the descriptor's offset as the program's stdin would,
+// and answers as told.
+class FakeProgramRunner final : public ProgramRunner {
+ public:
+  ProgramRun run(const CommandJob& job, int message_fd) override {
+    jobs.push_back(job);
+    std::string input;
+    std::array<char, 256> buffer{};
+    for (ssize_t n; (n = ::read(message_fd, buffer.data(), buffer.size())) > 0;) input.append(buffer.data(), n);
+    inputs.push_back(input);
+    ProgramRun answer = answers.empty() ? ProgramRun{true, false, 0, "", true, ""} : answers.front();
+    if (!answers.empty()) answers.erase(answers.begin());
+    return answer;
+  }
+  static ProgramRun exited(int code, std::string output = "") { return {true, false, code, std::move(output), true, ""}; }
+  std::vector<CommandJob> jobs;
+  std::vector<std::string> inputs;
+  std::vector<ProgramRun> answers;
+};
+
+class ProgramDelivery : public LocalDelivery {
+ protected:
+  void SetUp() override {
+    LocalDelivery::SetUp();
+    options_.programs = &programs_;
+  }
+  // The value of NAME in the first job's environment.
+  std::string variable(const std::string& name, std::size_t job = 0) const {
+    for (const std::string& entry : programs_.jobs.at(job).environment) {
+      if (entry.rfind(name + "=", 0) == 0) return entry.substr(name.size() + 1);
+    }
+    return "(unset)";
+  }
+  FakeProgramRunner programs_;
+};
+
+TEST_F(ProgramDelivery, RunsTheCommandWithTheMessageAsItIs) {
+  request_.dash = "-";
+  request_.ext = "list-sports";
+  write(".qmail-list-default", "|/usr/bin/filter -x\n");
+  programs_.answers = {FakeProgramRunner::exited(0, "filed\n")};
   DeliveryResult result = run();
-  expect_temporary(result, "program delivery is not available in this build: |/usr/bin/procmail -t (#4.3.0)");
+  EXPECT_EQ(result.outcome, Outcome::delivered);
+  // Its output comes before qmail-local's own words, as in qmail.
+  EXPECT_EQ(result.report, "filed\ndid 0+0+1\n");
+  ASSERT_EQ(programs_.jobs.size(), 1u);
+  EXPECT_EQ(programs_.jobs[0].command, "/usr/bin/filter -x");
+  // stdin: the message without a new Return-Path or Delivered-To line.
+  EXPECT_EQ(programs_.inputs[0], message_text);
+}
+
+TEST_F(ProgramDelivery, TheEnvironmentIsQmailCommands) {
+  request_.local = "alice-list-sports";
+  request_.dash = "-";
+  request_.ext = "list-sports";
+  write(".qmail-list-default", "|true\n");
+  (void)run();
+  ASSERT_EQ(programs_.jobs.size(), 1u);
+  EXPECT_EQ(variable("SENDER"), "bob@example.net");
+  EXPECT_EQ(variable("NEWSENDER"), "bob@example.net");
+  EXPECT_EQ(variable("RECIPIENT"), "alice-list-sports@example.org");
+  EXPECT_EQ(variable("USER"), "alice");
+  EXPECT_EQ(variable("HOME"), home_path_);
+  EXPECT_EQ(variable("HOST"), "example.org");
+  EXPECT_EQ(variable("HOST2"), "example");
+  EXPECT_EQ(variable("HOST3"), "");
+  EXPECT_EQ(variable("LOCAL"), "alice-list-sports");
+  EXPECT_EQ(variable("EXT"), "list-sports");
+  EXPECT_EQ(variable("EXT2"), "sports");
+  EXPECT_EQ(variable("EXT3"), "");
+  EXPECT_EQ(variable("DEFAULT"), "sports");
+  EXPECT_EQ(variable("DTLINE"), "Delivered-To: alice-list-sports@example.org\n");
+  EXPECT_EQ(variable("RPLINE"), "Return-Path: <bob@example.net>\n");
+  EXPECT_EQ(variable("UFLINE").rfind("From bob@example.net ", 0), 0u) << variable("UFLINE");
+  EXPECT_EQ(variable("PATH"), "(unset)");  // the launcher adds it
+}
+
+TEST_F(ProgramDelivery, NinetyNineSkipsTheRestButForwardsCollectedBeforeGo) {
+  write(".qmail", "&carol@example.com\n|first\n./Maildir/\n|second\n&dave@example.com\n");
+  programs_.answers = {FakeProgramRunner::exited(99)};
+  DeliveryResult result = run();
+  EXPECT_EQ(result.outcome, Outcome::delivered);
+  EXPECT_EQ(result.report, "did 0+1+1\nqp 77\n");
+  ASSERT_EQ(programs_.jobs.size(), 1u);
+  EXPECT_EQ(entries(home_path_ + "/Maildir/new"), std::vector<std::string>{});
+  EXPECT_EQ(forwarder_.recipients, std::vector<std::string>{"carol@example.com"});
+}
+
+TEST_F(ProgramDelivery, OneHundredIsPermanentWithTheProgramsOutputAsTheReport) {
+  write(".qmail", "./Maildir/\n|vacation\n&carol@example.com\n");
+  programs_.answers = {FakeProgramRunner::exited(100, "No such list here.\n")};
+  DeliveryResult result = run();
+  expect_permanent(result, "No such list here.\n");
   EXPECT_EQ(forwarder_.calls, 0);
   EXPECT_EQ(entries(home_path_ + "/Maildir/new"), std::vector<std::string>{maildir_name_q0});
+  EXPECT_EQ(result.log.rfind("failed recipient=alice@example.org status=permanent", 0), 0u) << result.log;
+}
+
+TEST_F(ProgramDelivery, EveryPermanentCodeAndTheRestTemporary) {
+  write(".qmail", "|x\n");
+  for (int code : {64, 65, 70, 76, 77, 78, 100, 112}) {
+    programs_.answers = {FakeProgramRunner::exited(code)};
+    DeliveryResult result = run();
+    EXPECT_EQ(result.outcome, Outcome::permanent) << code;
+    EXPECT_EQ(result.report, "Program failed permanently with exit code " + std::to_string(code) + ". (#5.0.0)");
+  }
+  for (int code : {1, 2, 75, 101, 111, 255}) {
+    programs_.answers = {FakeProgramRunner::exited(code)};
+    EXPECT_EQ(run().outcome, Outcome::temporary) << code;
+  }
+}
+
+TEST_F(ProgramDelivery, OneHundredElevenAndSignalsAreTemporary) {
+  write(".qmail", "|x\n");
+  programs_.answers = {FakeProgramRunner::exited(111, "try later\n")};
+  expect_temporary(run(), "try later\n");
+  programs_.answers = {ProgramRun{true, true, 31, "", true, ""}};
+  expect_temporary(run(), "Program was killed by signal 31. (#4.3.0)");
+  programs_.answers = {FakeProgramRunner::exited(111)};
+  expect_temporary(run(), "Program failed temporarily with exit code 111. (#4.3.0)");
+}
+
+TEST_F(ProgramDelivery, AProgramThatCannotRunIsAsItsRunnerSays) {
+  write(".qmail", "|x\n");
+  programs_.answers = {ProgramRun{false, false, 0, "", true, "Unable to run program: the broker is busy. (#4.3.0)"}};
+  expect_temporary(run(), "Unable to run program: the broker is busy. (#4.3.0)");
+}
+
+TEST_F(LocalDelivery, WithoutAProgramRunnerAProgramLineIsTemporary) {
+  write(".qmail", "./Maildir/\n|/usr/bin/procmail -t\n&carol@example.com\n");
+  DeliveryResult result = run();
+  expect_temporary(result, "Unable to run programs: no program runner. (#4.3.0)");
+  EXPECT_EQ(forwarder_.calls, 0);
 }
 
 // --- the report and the environment -----------------------------------------------------------------
