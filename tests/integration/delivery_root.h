@@ -61,9 +61,12 @@ class Delivery : public ::testing::Test {
         << "=alice:alice:" << alice_uid << ":" << alice_uid << ":" << home_ << ":::\n"
         << "+alice-:alice:" << alice_uid << ":" << alice_uid << ":" << home_ << ":-::\n"
         << "+:alias:" << alias_uid << ":" << alias_uid << ":" << alias_ << ":-::\n.\n";
+    configure();
     ASSERT_EQ(std::system((QCELL_BINARY_DIR "/bin/qcell newu --root " + broker_.root() + " >/dev/null").c_str()), 0);
     ASSERT_TRUE(broker_.start()) << broker_.log();
   }
+  // A test's own control files, written last, before the broker starts.
+  virtual void configure() {}
 
   static void make_dir(const std::string& path, uid_t uid, mode_t mode) {
     ASSERT_EQ(::mkdir(path.c_str(), mode), 0) << path;

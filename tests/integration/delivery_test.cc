@@ -152,6 +152,53 @@ TEST_F(Bounces, ABounceThatBouncesGoesToPostmaster) {
   EXPECT_TRUE(queue_empties()) << broker_.log();
 }
 
+// bouncefrom and bouncehost name the bounce's From:; a virtual domain's
+// recipient is shown without its prepend.
+class ConfiguredBounces : public Bounces {
+ protected:
+  void configure() override {
+    broker_.control("bouncefrom", "bouncer");
+    broker_.control("bouncehost", "bounces.mx.test");
+    broker_.control("virtualdomains", "virtual.test:alias");
+    broker_.control("rcpthosts", "mx.test\nvirtual.test");
+  }
+};
+
+TEST_F(ConfiguredBounces, FromAndVirtualRecipient) {
+  ASSERT_TRUE(send("alice-bounces@mx.test", {"ghost@virtual.test"}, message_data));
+  std::string text = bounce();
+  EXPECT_NE(text.find("\nFrom: bouncer@bounces.mx.test\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("Hi. This is the qmail-send program at bounces.mx.test."), std::string::npos) << text;
+  // Delivered as alias-ghost@virtual.test (alias has no .qmail-ghost): the
+  // bounce names ghost@virtual.test, as the sender wrote it.
+  EXPECT_NE(text.find("<ghost@virtual.test>:\nSorry, no mailbox here by that name. (#5.1.1)"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("alias-ghost"), std::string::npos) << text;
+  EXPECT_NE(text.find("Final-Recipient: rfc822; ghost@virtual.test"), std::string::npos) << text;
+}
+
+// VERP (qmail-send's senderadd): a sender "prefix-@host-@[]" gives each
+// recipient box@domain the envelope sender "prefix-box=domain@host".
+TEST_F(Delivery, VerpGivesEachRecipientItsOwnSender) {
+  make_maildir(home_ + "/Maildir-list", alice_uid);
+  write_file(home_ + "/.qmail-list", "./Maildir-list/\n", alice_uid);
+  // A VERP sender comes from a local injector (ezmlm-style), through the
+  // qmail-queue front end: the message on descriptor 0, the envelope on 1.
+  std::ofstream(broker_.root() + "/message") << message_stored;
+  std::ofstream(broker_.root() + "/envelope")
+      << std::string("Flist-@lists.test-@[]\0Talice@mx.test\0Talice-list@mx.test\0\0", 58);
+  const std::string inject = "QCELL_ROOT=" + broker_.root() + " " QCELL_BINARY_DIR "/bin/qmail-queue <" +
+                             broker_.root() + "/message 1<" + broker_.root() + "/envelope";
+  ASSERT_EQ(std::system(inject.c_str()), 0) << broker_.log();
+  auto plain = wait_for_mail(home_ + "/Maildir", 1);
+  auto list = wait_for_mail(home_ + "/Maildir-list", 1);
+  ASSERT_EQ(plain.size(), 1u) << broker_.log();
+  ASSERT_EQ(list.size(), 1u) << broker_.log();
+  EXPECT_EQ(slurp(plain[0]).rfind("Return-Path: <list-alice=mx.test@lists.test>\n", 0), 0u) << slurp(plain[0]);
+  EXPECT_EQ(slurp(list[0]).rfind("Return-Path: <list-alice-list=mx.test@lists.test>\n", 0), 0u) << slurp(list[0]);
+  EXPECT_TRUE(queue_empties());
+}
+
 TEST_F(Delivery, TemporaryFailureThenSuccessOnRetry) {
   write_file(home_ + "/.qmail-later", "./Maildir-later/\n", alice_uid);
   ASSERT_TRUE(send("bob@example.org", {"alice-later@mx.test"}, message_data));
