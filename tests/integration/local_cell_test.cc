@@ -42,6 +42,7 @@
 #include "core/queue_exit.h"
 #include "qcell/policies.h"
 #include "sandbox/linux/seccomp_filter.h"
+#include "../unit/test_files.h"
 
 namespace qcell {
 namespace {
@@ -57,16 +58,6 @@ std::string slurp(const std::string& path) {
   return text.str();
 }
 
-std::string drain(int fd) {
-  std::string out;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) break;
-    out.append(buffer, static_cast<std::size_t>(n));
-  }
-  return out;
-}
 
 std::vector<std::string> entries(const std::string& path) {
   std::vector<std::string> names;

@@ -60,17 +60,6 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-std::vector<std::string> entries(const std::string& path) {
-  std::vector<std::string> names;
-  if (DIR* dir = ::opendir(path.c_str())) {
-    while (const dirent* e = ::readdir(dir)) {
-      if (e->d_name[0] != '.') names.emplace_back(e->d_name);
-    }
-    ::closedir(dir);
-  }
-  return names;
-}
-
 class LocalDelivery : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -5,6 +5,7 @@
 // mailbox and email packages judge what qcell writes).
 #pragma once
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -12,8 +13,10 @@
 
 #include <gtest/gtest.h>
 
+
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "core/fd.h"
 
@@ -41,6 +44,18 @@ inline UniqueFd message_file(const std::string& text) {
   UniqueFd fd(::memfd_create("message", MFD_CLOEXEC));
   EXPECT_TRUE(write_full(fd.get(), text));
   return fd;
+}
+
+// The names in a directory, without those starting with '.'.
+inline std::vector<std::string> entries(const std::string& path) {
+  std::vector<std::string> names;
+  if (DIR* dir = ::opendir(path.c_str())) {
+    while (const dirent* e = ::readdir(dir)) {
+      if (e->d_name[0] != '.') names.emplace_back(e->d_name);
+    }
+    ::closedir(dir);
+  }
+  return names;
 }
 
 // Everything readable from `fd` until end of file (its writer closed).
