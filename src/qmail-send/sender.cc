@@ -65,7 +65,6 @@ struct ChannelRound {
 struct Job {
   StoredMessage message;
   ChannelRound rounds[2];
-  bool bouncing = false;  // a bounce injection is in flight
   std::int64_t bounce_retry = 0;
 };
 
@@ -114,10 +113,11 @@ class Sender {
   void start_bounce(Job& job);
   void feed_injection(Injection& injection);
   void end_injection(std::uint64_t id, bool ok, const std::string& why);
-  void retry_bounce(Job& job, const std::string& why);
+  void retry_bounce(Job& job, std::string_view warning, const std::string& why);
   bool handle_reply();
   bool handle_clean_reply();
-  void read_report(Delivery& delivery, bool until_end);
+  void read_report(Delivery& delivery);
+  bool send_clean(const CleanRequest& request);
   void reopen_trigger();
   void handle_signals();
   void fire_timers();
@@ -138,7 +138,9 @@ class Sender {
   std::map<std::uint64_t, std::uint64_t> injection_by_cell_;       // injection id to message id
   std::deque<Awaiting> awaiting_;
   std::deque<CleanRequest> clean_sent_;
-  std::set<std::uint64_t> preprocessing_;  // todo/N sent to qmail-clean, not yet answered
+  // Preprocessed messages whose todo/N qmail-clean has not yet removed:
+  // admitted (deliveries start) once it has.
+  std::map<std::uint64_t, StoredMessage> preprocessing_;
   std::size_t in_flight_[2] = {0, 0};
   std::uint64_t next_delivery_ = 1;
   std::uint64_t clean_cell_ = 0;
@@ -167,7 +169,7 @@ void Sender::scan_todo() {
     cell_log("warning todo-scan-failed error=" + loggable(ids.error()));
     return;
   }
-  std::vector<std::uint64_t> done;
+  std::vector<StoredMessage> done;
   for (std::uint64_t id : *ids) {
     if (preprocessing_.count(id) != 0 || jobs_.count(id) != 0) continue;
     auto pre = store_.preprocess(id, config_.rules);
@@ -179,7 +181,7 @@ void Sender::scan_todo() {
     cell_log("info msg=" + std::to_string(id) + " bytes=" + std::to_string(pre->message.bytes) +
              " from=" + loggable("<" + pre->message.sender + ">") + " qp=" + std::to_string(pre->pid) +
              " uid=" + std::to_string(pre->uid));
-    done.push_back(id);
+    done.push_back(std::move(pre->message));
   }
   if (done.empty()) return;
   // One syncfs makes the whole batch durable before any todo/N goes.
@@ -187,17 +189,24 @@ void Sender::scan_todo() {
     cell_log("warning sync-failed error=" + loggable(synced.error()));
     return;
   }
-  for (std::uint64_t id : done) {
-    CleanRequest request{CleanTarget::todo, id};
-    std::string frame = encode_clean_request(request);
-    if (::send(channels_.clean, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) {
-      cell_log(std::string("clean-channel-failed error=\"") + ::strerror(errno) + "\"");
-      failed_ = true;
-      return;
-    }
-    clean_sent_.push_back(request);
-    preprocessing_.insert(id);
+  for (StoredMessage& message : done) {
+    if (!send_clean({CleanTarget::todo, message.id})) return;
+    const std::uint64_t id = message.id;
+    preprocessing_.emplace(id, std::move(message));
   }
+}
+
+// One request to qmail-clean; its answer comes in order (handle_clean_reply).
+// A failed channel stops qmail-send (restarted by the broker with a new one).
+bool Sender::send_clean(const CleanRequest& request) {
+  const std::string frame = encode_clean_request(request);
+  if (::send(channels_.clean, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) {
+    cell_log(std::string("clean-channel-failed error=\"") + ::strerror(errno) + "\"");
+    failed_ = true;
+    return false;
+  }
+  clean_sent_.push_back(request);
+  return true;
 }
 
 void Sender::load_queued(const std::set<std::uint64_t>& skip) {
@@ -328,7 +337,7 @@ void Sender::start_delivery(Job& job, Channel channel, std::size_t index) {
   awaiting_.push_back({Awaiting::Kind::delivery, d.number});
 }
 
-void Sender::read_report(Delivery& delivery, bool until_end) {
+void Sender::read_report(Delivery& delivery) {
   if (!delivery.report) return;
   char buffer[4096];
   for (int rounds = 0; rounds < 1024; ++rounds) {
@@ -340,7 +349,6 @@ void Sender::read_report(Delivery& delivery, bool until_end) {
       continue;
     }
     if (got == 0) delivery.report.reset();
-    (void)until_end;
     return;
   }
 }
@@ -425,7 +433,8 @@ void Sender::maybe_finish(std::uint64_t id) {
       if (!r.done) return;
     }
   }
-  if (job.bouncing || stopping_ || failed_) return;
+  // A bounce in flight (injections_) ends here again when it is queued.
+  if (injections_.count(id) != 0 || stopping_ || failed_) return;
   if (job.message.has_bounce) {
     if (job.bounce_retry > wall_now()) return;
     start_bounce(job);
@@ -435,15 +444,9 @@ void Sender::maybe_finish(std::uint64_t id) {
     cell_log("warning finish-failed msg=" + std::to_string(id) + " error=" + loggable(finished.error()));
     return;
   }
-  CleanRequest request{CleanTarget::mess, id};
-  std::string frame = encode_clean_request(request);
-  if (::send(channels_.clean, frame.data(), frame.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(frame.size())) {
-    clean_sent_.push_back(request);
-  } else {
-    // mess/N stays; qcell queue fsck removes a message file without info.
-    cell_log(std::string("clean-channel-failed error=\"") + ::strerror(errno) + "\"");
-    failed_ = true;
-  }
+  // On a failed channel mess/N stays; qcell queue fsck removes a message
+  // file without info.
+  (void)send_clean({CleanTarget::mess, id});
   cell_log("end msg=" + std::to_string(id));
   jobs_.erase(found);
 }
@@ -477,9 +480,7 @@ void Sender::start_bounce(Job& job) {
   }
   auto failed = store_.read_bounces(id);
   if (!failed) {
-    cell_log("warning bounce-read-failed msg=" + std::to_string(id) + " error=" + loggable(failed.error()));
-    job.bounce_retry = wall_now() + bounce_retry_seconds;
-    timers_.emplace(job.bounce_retry, std::pair{id, Channel::local});
+    retry_bounce(job, "bounce-read-failed", failed.error());
     return;
   }
   Injection injection;
@@ -491,13 +492,13 @@ void Sender::start_bounce(Job& job) {
   int message_pipe[2];
   int envelope_pipe[2];
   if (::pipe2(message_pipe, O_CLOEXEC) != 0) {
-    retry_bounce(job, std::string("cannot make a pipe: ") + ::strerror(errno));
+    retry_bounce(job, "bounce-failed", std::string("cannot make a pipe: ") + ::strerror(errno));
     return;
   }
   UniqueFd message_read(message_pipe[0]);
   injection.message_pipe.reset(message_pipe[1]);
   if (::pipe2(envelope_pipe, O_CLOEXEC) != 0) {
-    retry_bounce(job, std::string("cannot make a pipe: ") + ::strerror(errno));
+    retry_bounce(job, "bounce-failed", std::string("cannot make a pipe: ") + ::strerror(errno));
     return;
   }
   UniqueFd envelope_read(envelope_pipe[0]);
@@ -508,7 +509,6 @@ void Sender::start_bounce(Job& job) {
     failed_ = true;
     return;
   }
-  job.bouncing = true;
   injections_.emplace(id, std::move(injection));
   awaiting_.push_back({Awaiting::Kind::injection, id});
 }
@@ -541,9 +541,8 @@ void Sender::feed_injection(Injection& injection) {
   injection.envelope_pipe.reset();
 }
 
-void Sender::retry_bounce(Job& job, const std::string& why) {
-  cell_log("warning bounce-failed msg=" + std::to_string(job.message.id) + " error=" + loggable(why));
-  job.bouncing = false;
+void Sender::retry_bounce(Job& job, std::string_view warning, const std::string& why) {
+  cell_log("warning " + std::string(warning) + " msg=" + std::to_string(job.message.id) + " error=" + loggable(why));
   job.bounce_retry = wall_now() + bounce_retry_seconds;
   timers_.emplace(job.bounce_retry, std::pair{job.message.id, Channel::local});
 }
@@ -558,9 +557,8 @@ void Sender::end_injection(std::uint64_t id, bool ok, const std::string& why) {
   }
   auto job = jobs_.find(id);
   if (job == jobs_.end()) return;
-  job->second.bouncing = false;
   if (!ok) {
-    retry_bounce(job->second, why);
+    retry_bounce(job->second, "bounce-failed", why);
     return;
   }
   cell_log("bounce msg=" + std::to_string(id) + " qp=" + std::to_string(cell));
@@ -650,7 +648,7 @@ bool Sender::handle_reply() {
   auto d = deliveries_.find(number->second);
   if (d == deliveries_.end()) return true;
   Delivery& delivery = *d->second;
-  read_report(delivery, true);
+  read_report(delivery);
   Outcome outcome = outcome_of_exit(finished.status.signalled, finished.status.number);
   std::string report = delivery.text;
   if (finished.status.signalled) {
@@ -682,18 +680,13 @@ bool Sender::handle_clean_reply() {
     if (reply != clean_done) cell_log("warning clean-failed request=" + encode_clean_request(request));
     return true;
   }
-  preprocessing_.erase(request.id);
+  auto preprocessed = preprocessing_.extract(request.id);
   if (reply != clean_done) {
     // todo/N stays: the next scan preprocesses it again, before any delivery.
     cell_log("warning clean-failed request=" + encode_clean_request(request));
     return true;
   }
-  auto message = store_.load(request.id);
-  if (!message) {
-    cell_log("warning load-failed msg=" + std::to_string(request.id) + " error=" + loggable(message.error()));
-    return true;
-  }
-  admit(std::move(message.value()));
+  if (!preprocessed.empty()) admit(std::move(preprocessed.mapped()));
   return true;
 }
 
@@ -792,7 +785,7 @@ int Sender::run() {
     for (std::size_t i = 0; i < reporting.size(); ++i) {
       if ((fds[4 + i].revents & (POLLIN | POLLHUP)) == 0) continue;
       auto d = deliveries_.find(reporting[i]);
-      if (d != deliveries_.end()) read_report(*d->second, false);
+      if (d != deliveries_.end()) read_report(*d->second);
     }
   }
   cell_log("exiting error=\"a channel failed\" in_flight=" + std::to_string(deliveries_.size()));
