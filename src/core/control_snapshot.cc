@@ -16,7 +16,6 @@ namespace {
 
 constexpr std::string_view file_prefix = "file:";
 constexpr std::string_view morercpthosts_prefix = "morercpthosts:";
-constexpr unsigned required_seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
 
 std::string errno_text(int error) { return ::strerror(error); }
 
@@ -57,7 +56,7 @@ Result<UniqueFd, std::string> build_control_snapshot(const DirFd& control, std::
   if (auto finished = writer->finish(); !finished) {
     return fail("control snapshot: cannot finish the cdb: " + errno_text(finished.error().sys_errno));
   }
-  if (::fcntl(memory.get(), F_ADD_SEALS, required_seals) != 0) {
+  if (::fcntl(memory.get(), F_ADD_SEALS, memory_file_seals) != 0) {
     return fail("control snapshot: cannot seal: " + errno_text(errno));
   }
   if (::lseek(memory.get(), 0, SEEK_SET) != 0) return fail("control snapshot: lseek: " + errno_text(errno));
@@ -67,7 +66,7 @@ Result<UniqueFd, std::string> build_control_snapshot(const DirFd& control, std::
 Result<ControlSnapshot, std::string> ControlSnapshot::open(UniqueFd fd) {
   const int seals = ::fcntl(fd.get(), F_GET_SEALS);
   if (seals < 0) return fail("control snapshot: not a sealed memory file: " + errno_text(errno));
-  if ((static_cast<unsigned>(seals) & required_seals) != required_seals) {
+  if ((static_cast<unsigned>(seals) & memory_file_seals) != memory_file_seals) {
     return fail(std::string("control snapshot: not sealed against writing"));
   }
   auto reader = CdbReader::open(std::move(fd));

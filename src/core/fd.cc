@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -194,6 +195,16 @@ Result<bool, IoError> pread_pieces(int fd, std::span<char> buffer, std::size_t l
     if (!visit(std::string_view(buffer.data(), static_cast<std::size_t>(n)))) return false;
   }
   return true;
+}
+
+const unsigned memory_file_seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+
+Result<UniqueFd, int> sealed_memory_file(const char* name, std::span<const std::byte> bytes) noexcept {
+  UniqueFd memory(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!memory) return fail(errno);
+  if (auto written = write_full(memory.get(), bytes); !written) return fail(written.error().sys_errno);
+  if (::fcntl(memory.get(), F_ADD_SEALS, memory_file_seals) != 0) return fail(errno);
+  return memory;
 }
 
 }  // namespace qcell

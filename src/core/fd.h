@@ -109,4 +109,14 @@ Result<UniqueFd, int> open_beneath(const DirFd& base, std::string_view relative,
 // site by the caller if it matters; this probes each time).
 bool kernel_has_openat2() noexcept;
 
+// The seals that make a memory file's bytes final: no write, no growing, no
+// shrinking, and no seal can be removed or added (F_SEAL_WRITE | F_SEAL_GROW |
+// F_SEAL_SHRINK | F_SEAL_SEAL). Held by every memory file one process hands
+// another (the control snapshot, a zygote's child filter, a program's job).
+extern const unsigned memory_file_seals;
+
+// A memory file (memfd) named `name` holding `bytes`, with memory_file_seals;
+// or the errno of the step that failed.
+Result<UniqueFd, int> sealed_memory_file(const char* name, std::span<const std::byte> bytes) noexcept;
+
 }  // namespace qcell

@@ -77,10 +77,6 @@ bool has_access(int fd, DescriptorAccess access) noexcept {
   return false;
 }
 
-// The seals a sealed_memory descriptor must carry: its bytes can no longer
-// change, and nobody can take the seals off.
-constexpr unsigned memory_seals = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
-
 bool has_type(int fd, const struct stat& st, DescriptorType type) noexcept {
   switch (type) {
     case DescriptorType::pipe: return S_ISFIFO(st.st_mode);
@@ -89,7 +85,7 @@ bool has_type(int fd, const struct stat& st, DescriptorType type) noexcept {
     case DescriptorType::sealed_memory: {
       if (!S_ISREG(st.st_mode)) return false;
       const int seals = ::fcntl(fd, F_GET_SEALS);
-      return seals >= 0 && (static_cast<unsigned>(seals) & memory_seals) == memory_seals;
+      return seals >= 0 && (static_cast<unsigned>(seals) & memory_file_seals) == memory_file_seals;
     }
   }
   return false;

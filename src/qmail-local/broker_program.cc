@@ -49,22 +49,12 @@ bool read_output(int fd, std::string& output, Clock::time_point deadline) {
 
 }  // namespace
 
-Result<UniqueFd, int> sealed_memory_file(std::string_view frame) {
-  UniqueFd memory(::memfd_create("qmail-command", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!memory) return fail(errno);
-  if (auto written = write_full(memory.get(), frame); !written) return fail(written.error().sys_errno);
-  if (::fcntl(memory.get(), F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) != 0) {
-    return fail(errno);
-  }
-  return memory;
-}
-
 ProgramRun BrokerProgramRunner::run(const CommandJob& job, int message_fd) {
   auto frame = encode_command_job(job);
   if (!frame) {
     return problem(true, "Unable to run program: " + std::string(describe(frame.error())) + ". (#4.3.0)");
   }
-  auto memory = sealed_memory_file(*frame);
+  auto memory = sealed_memory_file("qmail-command", std::as_bytes(std::span(frame->data(), frame->size())));
   if (!memory) return problem(true, "Unable to run program: memfd: " + std::string(::strerror(memory.error())) + ". (#4.3.0)");
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {

@@ -33,8 +33,4 @@ class BrokerProgramRunner final : public ProgramRunner {
   std::chrono::seconds limit_;
 };
 
-// The sealed memory file holding `frame` (F_SEAL_WRITE, GROW, SHRINK, SEAL),
-// or the errno of the step that failed.
-Result<UniqueFd, int> sealed_memory_file(std::string_view frame);
-
 }  // namespace qcell::local

@@ -129,7 +129,7 @@ Result<UniqueFd, SpawnError> export_cell_filter(const CellSpec& spec) {
   if (!memfd) return fail(SpawnError{Step::seccomp, errno, "memfd_create"});
   auto bytes = std::as_bytes(std::span(filter->instructions));
   if (!write_full(memfd.get(), bytes)) return fail(SpawnError{Step::seccomp, errno, "writing the child filter"});
-  if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+  if (::fcntl(memfd.get(), F_ADD_SEALS, memory_file_seals) != 0) {
     return fail(SpawnError{Step::seccomp, errno, "sealing the child filter"});
   }
   return memfd;
