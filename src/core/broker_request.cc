@@ -46,17 +46,21 @@ constexpr RequestKindEntry request_kinds[] = {
 using Type = DescriptorType;
 using Access = DescriptorAccess;
 constexpr RequestDescriptorEntry request_descriptors[] = {
-    {RequestKind::spawn_queue, 0, Type::pipe, Access::read_only, "the message pipe's read end (the cell's fd 0)"},
-    {RequestKind::spawn_queue, 1, Type::pipe, Access::read_only, "the envelope pipe's read end (the cell's fd 1)"},
-    {RequestKind::spawn_local, 0, Type::regular_file, Access::read_only, "the message"},
-    {RequestKind::spawn_local, 1, Type::pipe, Access::write_only, "the report pipe's write end"},
-    {RequestKind::spawn_remote, 0, Type::regular_file, Access::read_only, "the message"},
-    {RequestKind::spawn_remote, 1, Type::pipe, Access::write_only, "the report pipe's write end"},
-    {RequestKind::spawn_clean, 0, Type::unix_socket, Access::read_write, "the channel to the sender"},
-    {RequestKind::spawn_command, 0, Type::regular_file, Access::read_only, "the message (the program's stdin)"},
-    {RequestKind::spawn_command, 1, Type::pipe, Access::write_only,
+    {RequestKind::spawn_queue, 0, Type::pipe, Access::read_only, FdName::message,
+     "the message pipe's read end (the cell's fd 0)"},
+    {RequestKind::spawn_queue, 1, Type::pipe, Access::read_only, FdName::envelope,
+     "the envelope pipe's read end (the cell's fd 1)"},
+    {RequestKind::spawn_local, 0, Type::regular_file, Access::read_only, FdName::message, "the message"},
+    {RequestKind::spawn_local, 1, Type::pipe, Access::write_only, FdName::pipe_out, "the report pipe's write end"},
+    {RequestKind::spawn_remote, 0, Type::regular_file, Access::read_only, FdName::message, "the message"},
+    {RequestKind::spawn_remote, 1, Type::pipe, Access::write_only, FdName::pipe_out, "the report pipe's write end"},
+    {RequestKind::spawn_clean, 0, Type::unix_socket, Access::read_write, FdName::requester,
+     "the channel to the sender"},
+    {RequestKind::spawn_command, 0, Type::regular_file, Access::read_only, FdName::message,
+     "the message (the program's stdin)"},
+    {RequestKind::spawn_command, 1, Type::pipe, Access::write_only, FdName::pipe_out,
      "the output pipe's write end (the program's stdout and stderr)"},
-    {RequestKind::spawn_command, 2, Type::sealed_memory, Access::read_write,
+    {RequestKind::spawn_command, 2, Type::sealed_memory, Access::read_write, FdName::command,
      "the command and its environment (core/command_job.h)"},
 };
 

@@ -23,6 +23,7 @@
 
 #include "core/byte_buffer.h"
 #include "core/limits.h"
+#include "core/policy.h"
 #include "core/result.h"
 
 namespace qcell {
@@ -200,6 +201,7 @@ struct RequestDescriptorEntry {
   std::size_t place;  // 0-based, in the order the descriptors travel
   DescriptorType type;
   DescriptorAccess access;
+  FdName grant;  // where the started cell receives it: its policy's `fd N NAME`
   std::string_view meaning;
 };
 // Every kind's descriptors, by kind then place.

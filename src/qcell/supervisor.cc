@@ -854,24 +854,20 @@ void Broker::handle_request(Cell& sender) {
     return;
   }
   // The request's descriptors go to the numbers the target's policy gives
-  // their names, in the order request_descriptor_table() lists them.
-  static constexpr FdName delivery_names[] = {FdName::message, FdName::pipe_out};
-  static constexpr FdName clean_names[] = {FdName::requester};
-  static constexpr FdName command_names[] = {FdName::message, FdName::pipe_out, FdName::command};
-  std::span<const FdName> names = kind == RequestKind::spawn_clean     ? std::span<const FdName>(clean_names)
-                                  : kind == RequestKind::spawn_command ? std::span<const FdName>(command_names)
-                                                                       : std::span<const FdName>(delivery_names);
+  // their names (request_descriptor_table(): the checks already made sure
+  // that exactly these arrived, in this order).
   std::vector<sandbox::FdGrant> grants;
-  for (std::size_t i = 0; i < names.size() && i < received->descriptors.size(); ++i) {
-    std::optional<int> number = target->fd_number(names[i]);
+  for (const RequestDescriptorEntry& entry : request_descriptor_table()) {
+    if (entry.kind != kind || entry.place >= received->descriptors.size()) continue;
+    std::optional<int> number = target->fd_number(entry.grant);
     if (!number) {
       refuse(
           sender, RefusalReason::internal,
-          "the policy of cell " + target->name + " grants no `" + std::string(fd_name_text(names[i])) + "` descriptor",
+          "the policy of cell " + target->name + " grants no `" + std::string(fd_name_text(entry.grant)) + "` descriptor",
           kind_name);
       return;
     }
-    grants.push_back({*number, received->descriptors[i].get()});
+    grants.push_back({*number, received->descriptors[entry.place].get()});
   }
   std::vector<std::string> environment;
   std::optional<sandbox::CellSpec> spec;
