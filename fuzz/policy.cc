@@ -4,7 +4,9 @@
 // detail is short printable ASCII and the message one printable line. For a
 // policy: the checks hold (fd 2 log, or for `lifetime caller` none of what
 // a caller policy cannot have; required rlimits, recipient pairs, no
-// syscall both plain and conditional, counts within policy_limits), every
+// syscall both plain and conditional, counts within policy_limits, TCP
+// ports in 1..65535, each once, never with a network namespace, and no
+// `$control` in a caller policy), every
 // syscall rule names a line that starts with `allow`, and format_policy()
 // renders text within the file limit that parses to an equal policy and
 // renders to itself again.
@@ -105,6 +107,13 @@ void check_policy(const qcell::Policy& policy, const std::vector<std::string_vie
     if (rule.required) require(count == 1);
   }
 
+  require(policy.connect_tcp_ports.size() <= qcell::policy_limits::tcp_ports);
+  for (std::size_t i = 0; i < policy.connect_tcp_ports.size(); ++i) {
+    require(policy.connect_tcp_ports[i] != 0);
+    for (std::size_t j = 0; j < i; ++j) require(policy.connect_tcp_ports[j] != policy.connect_tcp_ports[i]);
+  }
+  if (policy.restricts_tcp()) require(!policy.namespaces.net);
+  if (policy.lifetime == qcell::Lifetime::caller) require(!policy.connect_tcp_control);
   require(policy.views.size() <= qcell::policy_limits::views);
   require(policy.landlock.size() <= qcell::policy_limits::landlock_rules);
   if (!policy.views.empty()) require(policy.namespaces.mount);

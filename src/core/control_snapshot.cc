@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "core/control.h"
 #include "core/limits.h"
 
@@ -16,12 +18,14 @@ namespace {
 
 constexpr std::string_view file_prefix = "file:";
 constexpr std::string_view morercpthosts_prefix = "morercpthosts:";
+constexpr std::string_view extra_prefix = "extra:";
 
 std::string errno_text(int error) { return ::strerror(error); }
 
 }  // namespace
 
-Result<UniqueFd, std::string> build_control_snapshot(const DirFd& control, std::span<const std::string_view> files) {
+Result<UniqueFd, std::string> build_control_snapshot(const DirFd& control, std::span<const std::string_view> files,
+                                                     std::span<const SnapshotExtra> extras) {
   UniqueFd memory(::memfd_create("qcell-control", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!memory) return fail("control snapshot: memfd_create: " + errno_text(errno));
   auto writer = CdbWriter::start(memory.get());
@@ -34,6 +38,15 @@ Result<UniqueFd, std::string> build_control_snapshot(const DirFd& control, std::
     total += (*content)->size();
     if (auto added = writer->add(std::string(file_prefix) + std::string(name), **content); !added) {
       return fail("control snapshot: cannot add control/" + std::string(name));
+    }
+  }
+  for (const SnapshotExtra& extra : extras) {
+    if (extra.content.size() > snapshot_extra_max) {
+      return fail("control snapshot: " + extra.name + " is larger than " + std::to_string(snapshot_extra_max) + " bytes");
+    }
+    total += extra.content.size();
+    if (auto added = writer->add(std::string(extra_prefix) + extra.name, extra.content); !added) {
+      return fail("control snapshot: cannot add " + extra.name);
     }
   }
   // morercpthosts.cdb, record by record (qmail-newmrh's keys: lower-case domains).
@@ -78,10 +91,61 @@ Result<std::optional<std::string>, CdbError> ControlSnapshot::file(std::string_v
   return reader_.find(std::string(file_prefix) + std::string(name), limits::control_file);
 }
 
+Result<std::optional<std::string>, CdbError> ControlSnapshot::extra(std::string_view name) const {
+  return reader_.find(std::string(extra_prefix) + std::string(name), snapshot_extra_max);
+}
+
 Result<bool, CdbError> ControlSnapshot::morercpthosts(std::string_view key) const {
   auto found = reader_.find(std::string(morercpthosts_prefix) + std::string(key), limits::control_line);
   if (!found) return fail(found.error());
   return found->has_value();
+}
+
+namespace {
+
+Result<std::optional<std::string>, std::string> raw(const ControlSnapshot& snapshot, std::string_view name) {
+  auto content = snapshot.file(name);
+  if (!content) return fail("control snapshot: cannot read control/" + std::string(name));
+  return std::move(content.value());
+}
+
+std::span<const std::byte> bytes_of(const std::string& text) { return std::as_bytes(std::span(text.data(), text.size())); }
+
+}  // namespace
+
+Result<std::string, std::string> snapshot_value(const ControlSnapshot& snapshot, std::string_view name,
+                                                std::string fallback) {
+  auto content = raw(snapshot, name);
+  if (!content) return fail(content.error());
+  if (!*content) return fallback;
+  auto value = parse_control_value(bytes_of(**content));
+  if (!value) return fail(format_control_error(name, value.error()));
+  if (value->empty()) return fallback;
+  return std::move(value.value());
+}
+
+Result<std::vector<std::string>, std::string> snapshot_list(const ControlSnapshot& snapshot, std::string_view name,
+                                                            bool required) {
+  auto content = raw(snapshot, name);
+  if (!content) return fail(content.error());
+  if (!*content) {
+    if (required) return fail("control/" + std::string(name) + ": required file is missing");
+    return std::vector<std::string>{};
+  }
+  auto parsed = parse_control_list(bytes_of(**content));
+  if (!parsed) return fail(format_control_error(name, parsed.error()));
+  return std::move(parsed.value());
+}
+
+Result<std::uint64_t, std::string> snapshot_number(const ControlSnapshot& snapshot, std::string_view name) {
+  const ControlEntry* entry = find_control(name);
+  if (entry == nullptr || entry->kind != ControlKind::number) std::abort();  // a programming error
+  auto content = raw(snapshot, name);
+  if (!content) return fail(content.error());
+  if (!*content) return entry->default_number;
+  auto parsed = parse_control_number(bytes_of(**content), entry->minimum, entry->maximum);
+  if (!parsed) return fail(format_control_error(name, parsed.error()));
+  return parsed->value_or(entry->default_number);
 }
 
 }  // namespace qcell

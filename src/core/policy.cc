@@ -152,6 +152,7 @@ struct WallWord {
 constexpr auto wall_words = std::to_array<WallWord>({
     {"landlock", &WallSet::landlock, nullptr},
     {"landlock-scope", &WallSet::landlock_scope, nullptr},
+    {"landlock-net", &WallSet::landlock_net, nullptr},
     {"mount-namespace", &WallSet::mount_namespace, &NamespaceSet::mount},
     {"pid-namespace", &WallSet::pid_namespace, &NamespaceSet::pid},
     {"net-namespace", &WallSet::net_namespace, &NamespaceSet::net},
@@ -205,6 +206,7 @@ constexpr auto usages = std::to_array<UsageEntry>({
     {"allow", "allow SYSCALL... or allow SYSCALL where CONDITION [and CONDITION]..."},
     {"landlock", "landlock read|write|execute PATH"},
     {"landlock scope", "landlock scope abstract-unix|signal..."},
+    {"landlock connect-tcp", "landlock connect-tcp PORT|$control..."},
     {"require", "require WALL..."},
     {"request", "request NAME..."},
 });
@@ -218,6 +220,7 @@ constexpr auto count_limits = std::to_array<CountLimit>({
     {"landlock", policy_limits::landlock_rules},
     {"allow", policy_limits::unconditional_syscalls},
     {"allow where", policy_limits::argument_rules},
+    {"landlock connect-tcp", policy_limits::tcp_ports},
 });
 
 // --- errors --------------------------------------------------------------------------
@@ -257,7 +260,7 @@ constexpr auto error_entries = std::to_array<ErrorEntry>({
   {PolicyErrc::missing_directive, "missing_directive", "missing required directive `{token}`",
    "no cell, program, user, group, lifetime or namespaces line"},
   {PolicyErrc::too_many, "too_many", "too many `{token}` rules: at most {limit}",
-   "more views, Landlock rules, allowed syscalls or argument rules than policy_limits allows"},
+   "more views, Landlock rules, allowed syscalls, argument rules or TCP ports than policy_limits allows"},
   {PolicyErrc::repeated_word, "repeated_word", "'{token}' is already listed on line {other}",
    "a word twice in namespaces, landlock scope, require or request"},
   {PolicyErrc::bad_name, "bad_name", "bad name '{token}': use 1 to 64 of a-z, 0-9 and -, not starting with -",
@@ -352,7 +355,7 @@ constexpr auto error_entries = std::to_array<ErrorEntry>({
   {PolicyErrc::repeated_syscall_rule, "repeated_syscall_rule", "rule for `{token}` repeats line {other}",
    "the same syscall allowed twice, or the same conditions twice"},
   {PolicyErrc::unknown_landlock_access, "unknown_landlock_access",
-   "unknown landlock rule '{token}': use {choices} or scope",
+   "unknown landlock rule '{token}': use {choices}, scope or connect-tcp",
    "landlock followed by an unknown word"},
   {PolicyErrc::unknown_landlock_scope, "unknown_landlock_scope", "unknown landlock scope '{token}': use {choices}",
    "a scope outside the vocabulary"},
@@ -363,6 +366,13 @@ constexpr auto error_entries = std::to_array<ErrorEntry>({
   {PolicyErrc::landlock_write_in_readonly_view, "landlock_write_in_readonly_view",
    "contradictory rule: landlock write for '{token}' inside the read-only view on line {other}",
    "a write rule whose innermost view is ro"},
+  {PolicyErrc::bad_tcp_port, "bad_tcp_port", "'{token}' is not a TCP port: use 1 to 65535 or $control",
+   "a word of landlock connect-tcp that is neither a decimal number in 1..65535 nor $control"},
+  {PolicyErrc::repeated_tcp_port, "repeated_tcp_port", "TCP port {token} is already allowed on line {other}",
+   "the same port, or $control, twice in landlock connect-tcp"},
+  {PolicyErrc::connect_tcp_in_net_namespace, "connect_tcp_in_net_namespace",
+   "contradictory rule: `landlock connect-tcp` in a cell whose network namespace (line {other}) has no network",
+   "landlock connect-tcp with net in namespaces: the cell's own namespace reaches no host"},
   {PolicyErrc::unknown_wall, "unknown_wall", "unknown wall '{token}': use {choices}", "a wall outside the vocabulary"},
   {PolicyErrc::always_required_wall, "always_required_wall", "'{token}' is always required: remove it from `require`",
    "seccomp, no-new-privs, capabilities or uid in require"},
@@ -373,7 +383,7 @@ constexpr auto error_entries = std::to_array<ErrorEntry>({
    "a request outside the vocabulary"},
   {PolicyErrc::caller_directive, "caller_directive",
    "`{token}` has no place in a `lifetime caller` policy: the program runs as its caller and confines itself",
-   "user, group, namespaces, view, fd, require or request with lifetime caller"},
+   "user, group, namespaces, view, fd, require, request or landlock connect-tcp $control with lifetime caller"},
 });
 // clang-format on
 
@@ -404,10 +414,11 @@ constexpr std::size_t max_argument_rule_line =
     6 + policy_limits::syscall_name + 6 + policy_limits::conditions * (5 + max_condition_text) + 1;
 constexpr std::size_t max_view_line = 5 + policy_limits::path + 4;
 constexpr std::size_t max_landlock_line = 9 + 8 + policy_limits::path + 1;
-constexpr std::size_t max_header = (5 + policy_limits::name + 1) + (8 + policy_limits::name + 1) +
-                                   (5 + policy_limits::account + 1) + (6 + policy_limits::account + 1) + (9 + 10 + 1) +
-                                   (11 + 20 + 1) + (8 + 16 * wall_words.size() + 1) +
-                                   (14 + 15 * scope_words.size() + 1) + (8 + 13 * request_names.size() + 1);
+constexpr std::size_t max_connect_tcp_line = 20 + policy_limits::tcp_ports * 6 + 1 + control_ports_word.size() + 1;
+constexpr std::size_t max_header =
+    (5 + policy_limits::name + 1) + (8 + policy_limits::name + 1) + (5 + policy_limits::account + 1) +
+    (6 + policy_limits::account + 1) + (9 + 10 + 1) + (11 + 20 + 1) + (8 + 16 * wall_words.size() + 1) +
+    (14 + 15 * scope_words.size() + 1) + (8 + 13 * request_names.size() + 1) + max_connect_tcp_line;
 constexpr std::size_t max_canonical_size =
     max_header + policy_limits::views * max_view_line +
     fd_names.size() * (3 + 3 + longest_word({"connection", "pipe-out", "envelope"}) + 1) +
@@ -416,7 +427,7 @@ constexpr std::size_t max_canonical_size =
     policy_limits::argument_rules * max_argument_rule_line + policy_limits::landlock_rules * max_landlock_line;
 static_assert(max_canonical_size <= limits::policy_file, "lower a count in policy_limits");
 static_assert(max_argument_rule_line <= policy_limits::line && max_view_line <= policy_limits::line &&
-              max_landlock_line <= policy_limits::line);
+              max_landlock_line <= policy_limits::line && max_connect_tcp_line <= policy_limits::line);
 static_assert(policy_limits::error_detail >= 4);
 
 // --- small helpers ----------------------------------------------------------------------
@@ -653,7 +664,10 @@ using Check = Status<PolicyError>;
 // Where each thing was written, for errors that name two lines.
 struct Seen {
   std::size_t cell = 0, program = 0, user = 0, group = 0, lifetime = 0, namespaces = 0, scope = 0;
+  std::size_t connect_tcp = 0;                                       // the first `landlock connect-tcp` line
+  std::size_t connect_tcp_control = 0;                               // the line of its `$control`
   std::vector<std::size_t> views, fds, rlimits, landlock, requests;  // parallel to the Policy's vectors
+  std::vector<std::size_t> connect_tcp_ports;                        // parallel to policy.connect_tcp_ports
   std::vector<std::pair<const WallWord*, std::size_t>> walls;        // in line order
 };
 
@@ -689,12 +703,14 @@ class Parser {
   Check account(std::size_t line, Words args, std::string_view directive, std::string& out);
   Check allow_where(std::size_t line, std::string_view name, Words conditions);
   Check landlock_scope(std::size_t line, Words words);
+  Check landlock_connect_tcp(std::size_t line, Words words);
   Check add_syscall_rule(std::size_t line, SyscallRule rule);
 
   Check check_accounts();
   Check check_home();
   Check check_namespaces();
   Check check_landlock();
+  Check check_network();
   Check check_rlimits();
   Check check_log_fd();
 
@@ -963,6 +979,7 @@ Check Parser::allow_where(std::size_t line, std::string_view name, Words words) 
 Check Parser::landlock(std::size_t line, Words args) {
   if (args.empty()) return refuse(PolicyErrc::wrong_arguments, line, "landlock");
   if (args[0] == "scope") return landlock_scope(line, args.subspan(1));
+  if (args[0] == "connect-tcp") return landlock_connect_tcp(line, args.subspan(1));
   auto access = find_word(landlock_accesses, args[0]);
   if (!access) return refuse(PolicyErrc::unknown_landlock_access, line, args[0]);
   if (args.size() != 2) return refuse(PolicyErrc::wrong_arguments, line, "landlock");
@@ -991,6 +1008,38 @@ Check Parser::landlock_scope(std::size_t line, Words words) {
     if (found == nullptr) return refuse(PolicyErrc::unknown_landlock_scope, line, words[i]);
     if (policy.landlock_scope.*(found->member)) return refuse(PolicyErrc::repeated_word, line, words[i], line);
     policy.landlock_scope.*(found->member) = true;
+  }
+  return {};
+}
+
+// PORT or $control, one or more; several lines add up. A port is decimal
+// 1..65535 without a leading zero.
+Check Parser::landlock_connect_tcp(std::size_t line, Words words) {
+  if (words.empty()) return refuse(PolicyErrc::wrong_arguments, line, "landlock connect-tcp");
+  if (seen_.connect_tcp == 0) seen_.connect_tcp = line;
+  for (std::string_view word : words) {
+    if (word == control_ports_word) {
+      if (policy.connect_tcp_control) {
+        return refuse(PolicyErrc::repeated_tcp_port, line, word, seen_.connect_tcp_control);
+      }
+      policy.connect_tcp_control = true;
+      seen_.connect_tcp_control = line;
+      continue;
+    }
+    auto number = parse_decimal(word);
+    if (!number && number.error() == PolicyErrc::leading_zero) return refuse(PolicyErrc::leading_zero, line, word);
+    if (!number || *number == 0 || *number > 65535) return refuse(PolicyErrc::bad_tcp_port, line, word);
+    auto port = static_cast<std::uint16_t>(*number);
+    for (std::size_t i = 0; i < policy.connect_tcp_ports.size(); ++i) {
+      if (policy.connect_tcp_ports[i] == port) {
+        return refuse(PolicyErrc::repeated_tcp_port, line, word, seen_.connect_tcp_ports[i]);
+      }
+    }
+    if (policy.connect_tcp_ports.size() >= policy_limits::tcp_ports) {
+      return refuse(PolicyErrc::too_many, line, "landlock connect-tcp");
+    }
+    policy.connect_tcp_ports.push_back(port);
+    seen_.connect_tcp_ports.push_back(line);
   }
   return {};
 }
@@ -1046,7 +1095,7 @@ Check Parser::finish() {
     if (seen_line == 0) return refuse(PolicyErrc::missing_directive, 0, name);
   }
   for (auto check : {&Parser::check_rlimits, &Parser::check_log_fd, &Parser::check_accounts, &Parser::check_home,
-                     &Parser::check_namespaces, &Parser::check_landlock}) {
+                     &Parser::check_namespaces, &Parser::check_landlock, &Parser::check_network}) {
     if (auto status = (this->*check)(); !status) return status;
   }
   return {};
@@ -1076,6 +1125,9 @@ Check Parser::finish_caller() {
   for (std::size_t line : seen_.fds) consider(line, "fd");
   for (std::size_t line : seen_.requests) consider(line, "request");
   for (const auto& wall : seen_.walls) consider(wall.second, "require");
+  // Numbered ports are the program's own to apply (sandbox/confine.h);
+  // `$control` needs the broker, which never starts a caller program.
+  consider(seen_.connect_tcp_control, "landlock connect-tcp $control");
   if (first != 0) return refuse(PolicyErrc::caller_directive, first, word);
   if (auto status = check_rlimits(); !status) return status;
   return check_home();
@@ -1170,6 +1222,13 @@ Check Parser::check_landlock() {
     }
   }
   return {};
+}
+
+// A cell with its own network namespace reaches no host: TCP rules there are
+// a mistake (the cell would need the host's network to use them).
+Check Parser::check_network() {
+  if (!policy.restricts_tcp() || !policy.namespaces.net) return {};
+  return refuse(PolicyErrc::connect_tcp_in_net_namespace, seen_.connect_tcp, {}, seen_.namespaces);
 }
 
 // --- messages ---------------------------------------------------------------------------------------
@@ -1406,6 +1465,12 @@ std::string format_policy(const Policy& policy) {
     if (policy.landlock_scope.*(s.member)) scope += " " + std::string(s.text);
   }
   if (!scope.empty()) out += "landlock scope" + scope + "\n";
+  if (policy.restricts_tcp()) {
+    out += "landlock connect-tcp";
+    for (std::uint16_t port : policy.connect_tcp_ports) out += " " + std::to_string(port);
+    if (policy.connect_tcp_control) out += " " + std::string(control_ports_word);
+    out += "\n";
+  }
   std::string walls;
   for (const WallWord& w : wall_words) {
     if (policy.required.*(w.member)) walls += " " + std::string(w.text);

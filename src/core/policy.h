@@ -48,6 +48,12 @@ inline constexpr std::size_t path = 255;
 inline constexpr std::size_t views = 32;
 // Landlock rules of one cell.
 inline constexpr std::size_t landlock_rules = 32;
+// Ports of `landlock connect-tcp`: a cell that talks to the network needs a
+// few (SMTP, DNS over TCP); each is a Landlock rule the kernel keeps.
+inline constexpr std::size_t tcp_ports = 16;
+// Ports that `$control` may add when the broker expands it from the control
+// files (qcell/policies.h, add_control_tcp_ports).
+inline constexpr std::size_t control_tcp_ports = 16;
 // Syscalls allowed without conditions: more than Linux has (about 460 on x86-64).
 inline constexpr std::size_t unconditional_syscalls = 512;
 // `allow ... where` rules: each costs BPF instructions per condition.
@@ -207,6 +213,7 @@ struct LandlockScope {
 struct WallSet {
   bool landlock = false;
   bool landlock_scope = false;
+  bool landlock_net = false;  // Landlock ABI 4: TCP bind and connect rules
   bool mount_namespace = false;
   bool pid_namespace = false;
   bool net_namespace = false;
@@ -222,6 +229,9 @@ inline constexpr std::string_view recipient_account = "recipient";
 // of the installation (`qcell --root`, /var/qmail by default).
 inline constexpr std::string_view home_variable = "$home";
 inline constexpr std::string_view root_variable = "$root";
+// The word of `landlock connect-tcp` that stands for the ports the
+// installation's control files name; the broker expands it.
+inline constexpr std::string_view control_ports_word = "$control";
 
 struct Policy {
   std::string cell;
@@ -236,10 +246,17 @@ struct Policy {
   std::vector<SyscallRule> syscalls;  // in file order
   std::vector<LandlockRule> landlock;
   LandlockScope landlock_scope;
+  // `landlock connect-tcp`: the TCP ports the cell may connect to (1..65535,
+  // in file order, each once), and whether `$control` adds the ports of the
+  // control files. With either, the cell can connect to no other TCP port
+  // and bind none (restricts_tcp).
+  std::vector<std::uint16_t> connect_tcp_ports;
+  bool connect_tcp_control = false;
   WallSet required;
   std::vector<RequestName> requests;
 
   [[nodiscard]] bool runs_as_recipient() const { return user == recipient_account; }
+  [[nodiscard]] bool restricts_tcp() const { return !connect_tcp_ports.empty() || connect_tcp_control; }
   bool operator==(const Policy&) const = default;
 };
 
@@ -316,6 +333,9 @@ enum class PolicyErrc : std::uint8_t {
   repeated_landlock_rule,
   landlock_outside_views,
   landlock_write_in_readonly_view,
+  bad_tcp_port,
+  repeated_tcp_port,
+  connect_tcp_in_net_namespace,
   // walls and requests
   unknown_wall,
   always_required_wall,

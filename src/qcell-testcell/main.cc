@@ -94,6 +94,36 @@ void run(char* command) {
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     answer_result(::connect(s, reinterpret_cast<sockaddr*>(&address), sizeof address));
     ::close(s);
+  } else if (std::strcmp(command, "connect-tcp") == 0) {  // TCP connect to HOST (IPv4) PORT
+    char host[64] = {};
+    unsigned port = 0;
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    if (std::sscanf(arg, "%63s %u", host, &port) != 2 || port > 65535 ||
+        ::inet_pton(AF_INET, host, &address.sin_addr) != 1) {
+      answer("error usage: connect-tcp HOST PORT");
+      return;
+    }
+    address.sin_port = htons(static_cast<unsigned short>(port));
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+      answer_result(-1);
+      return;
+    }
+    answer_result(::connect(s, reinterpret_cast<sockaddr*>(&address), sizeof address));
+    ::close(s);
+  } else if (std::strcmp(command, "bind-tcp") == 0) {  // bind a TCP socket to 127.0.0.1:PORT
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+      answer_result(-1);
+      return;
+    }
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<unsigned short>(std::atoi(arg)));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    answer_result(::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address));
+    ::close(s);
   } else if (std::strcmp(command, "kill") == 0) {  // send SIGTERM to a pid
     answer_result(::kill(static_cast<pid_t>(std::atol(arg)), SIGTERM));
   } else if (std::strcmp(command, "alloc") == 0) {  // map and touch N MiB

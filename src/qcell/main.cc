@@ -24,6 +24,7 @@
 #include "qcell/passwd_command.h"
 #include "qcell/policies.h"
 #include "qcell/queue_command.h"
+#include "qcell/remote_control.h"
 #include "qcell/supervisor.h"
 #include "sandbox/embedded_policy.h"
 
@@ -183,6 +184,29 @@ int start(const Paths& paths) {
     for (std::size_t i = 1; i < instances; ++i) long_lived.push_back(kind.value());
     long_lived.push_back(std::move(kind.value()));
   }
+  // qmail-remote's snapshot extras and the TCP ports its control files
+  // name (remote_control.h), worked out once here.
+  qcell::SupervisorOptions options;
+  for (qcell::CellKind& kind : on_request) {
+    if (kind.serves != qcell::RequestKind::spawn_remote) continue;
+    auto control = qcell::open_directory((paths.root + "/control").c_str());
+    if (!control) {
+      std::fprintf(stderr, "qcell start: cannot open %s/control: %s\n", paths.root.c_str(), ::strerror(control.error()));
+      return qcell::exit_config_error;
+    }
+    auto prepared = qcell::prepare_remote_control(*control, listens);
+    if (!prepared) {
+      std::fprintf(stderr, "qcell start: %s\n", prepared.error().c_str());
+      return qcell::exit_config_error;
+    }
+    if (kind.connect_tcp_control) {
+      if (auto added = qcell::add_control_tcp_ports(kind, prepared->tcp_ports); !added) {
+        std::fprintf(stderr, "qcell start: %s\n", added.error().c_str());
+        return qcell::exit_config_error;
+      }
+    }
+    options.remote_snapshot_extras = std::move(prepared->extras);
+  }
   // Cells started per connection or per request join namespaces made once
   // per kind; long-lived cells, started rarely, get fresh ones.
   for (auto* group : {&per_connection, &on_request}) {
@@ -193,7 +217,6 @@ int start(const Paths& paths) {
       }
     }
   }
-  qcell::SupervisorOptions options;
   options.status_socket = run + "/qcell.status";
   options.queue_dir = paths.root + "/queue";
   options.control_dir = paths.root + "/control";

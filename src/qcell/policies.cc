@@ -196,17 +196,31 @@ std::vector<std::string> validate_policy(const PolicyFile& file, const Installat
   return problems;
 }
 
-sandbox::Walls required_walls(const Policy& p) {
-  return {p.required.landlock,      p.required.landlock_scope, p.required.mount_namespace, p.required.pid_namespace,
-          p.required.net_namespace, p.required.ipc_namespace,  p.required.uts_namespace};
-}
+sandbox::Walls required_walls(const Policy& p) { return p.required; }
 
 sandbox::Walls used_walls(const Policy& p) {
-  return {!p.landlock.empty(), p.landlock_scope.abstract_unix || p.landlock_scope.signal,
-          p.namespaces.mount,  p.namespaces.pid,
-          p.namespaces.net,    p.namespaces.ipc,
-          p.namespaces.uts};
+  return {.landlock = !p.landlock.empty(),
+          .landlock_scope = p.landlock_scope.abstract_unix || p.landlock_scope.signal,
+          .landlock_net = p.restricts_tcp(),
+          .mount_namespace = p.namespaces.mount,
+          .pid_namespace = p.namespaces.pid,
+          .net_namespace = p.namespaces.net,
+          .ipc_namespace = p.namespaces.ipc,
+          .uts_namespace = p.namespaces.uts};
 }
+
+namespace {
+
+// The host network a cell reaches: "25, 53, $control" for
+// `landlock connect-tcp 25 53 $control`.
+std::string tcp_ports_text(const Policy& p) {
+  std::string out;
+  for (std::uint16_t port : p.connect_tcp_ports) out += (out.empty() ? "" : ", ") + std::to_string(port);
+  if (p.connect_tcp_control) out += (out.empty() ? "" : ", ") + std::string(control_ports_word);
+  return out;
+}
+
+}  // namespace
 
 std::string describe_allowances(const Policy& p) {
   std::string out;
@@ -222,7 +236,15 @@ std::string describe_allowances(const Policy& p) {
   for (std::size_t i = 0; i < p.views.size(); ++i) {
     out += (i ? ", " : "") + p.views[i].path + (p.views[i].writable ? " (rw)" : p.views[i].executable ? " (rx)" : " (ro)");
   }
-  out += "\n  network: " + std::string(p.namespaces.net ? "none (own empty network namespace)" : "the host's") + "\n";
+  out += "\n  network: ";
+  if (p.namespaces.net) {
+    out += "none (own empty network namespace)";
+  } else if (p.restricts_tcp()) {
+    out += "the host's; TCP connect only to " + tcp_ports_text(p) + ", bind none (landlock connect-tcp)";
+  } else {
+    out += "the host's";
+  }
+  out += "\n";
   out += "  descriptors:";
   for (const FdGrant& g : p.fds) out += " " + std::to_string(g.number) + "=" + std::string(fd_name_text(g.name));
   out += "\n  rlimits:";
@@ -230,10 +252,14 @@ std::string describe_allowances(const Policy& p) {
   out += "\n  syscalls (" + std::to_string(p.syscalls.size()) + "):";
   for (const SyscallRule& s : p.syscalls) out += " " + s.name + (s.conditions.empty() ? "" : "(conditional)");
   out += "\n  landlock:";
-  if (p.landlock.empty() && !p.landlock_scope.abstract_unix && !p.landlock_scope.signal) out += " no rules";
+  if (p.landlock.empty() && !p.landlock_scope.abstract_unix && !p.landlock_scope.signal && !p.restricts_tcp()) {
+    out += " no rules";
+  }
   for (const LandlockRule& l : p.landlock) out += " " + std::string(landlock_access_text(l.access)) + ":" + l.path;
   if (p.landlock_scope.abstract_unix) out += " scope:abstract-unix";
   if (p.landlock_scope.signal) out += " scope:signal";
+  for (std::uint16_t port : p.connect_tcp_ports) out += " connect-tcp:" + std::to_string(port);
+  if (p.connect_tcp_control) out += " connect-tcp:" + std::string(control_ports_word);
   out += "\n  requests:";
   if (p.requests.empty()) out += " none";
   for (RequestName r : p.requests) out += " " + std::string(request_name_text(r));
@@ -270,8 +296,11 @@ std::string cells_table_markdown(const std::vector<PolicyFile>& files) {
     std::string requests;
     for (RequestName r : p.requests) requests += (requests.empty() ? "" : ", ") + std::string(request_name_text(r));
     out += "| `" + p.cell + "` | " + p.user + " | " + p.group + " | " + sees + " | " +
-           (p.namespaces.net ? "none" : "host") + " | " + fds + " | " + std::to_string(p.syscalls.size()) + " | " +
-           (requests.empty() ? "none" : requests) + " |\n";
+           (p.namespaces.net    ? "none"
+            : p.restricts_tcp() ? "host, TCP " + tcp_ports_text(p)
+                                : "host") +
+           " | " + fds + " | " + std::to_string(p.syscalls.size()) + " | " + (requests.empty() ? "none" : requests) +
+           " |\n";
   }
   return out;
 }
@@ -317,6 +346,11 @@ Result<sandbox::CellSpec, std::string> compile_for(const Policy& p, const Instal
   for (sandbox::LandlockRule& rule : spec.landlock) rule.path = resolve(rule.path);
   spec.landlock_scope_abstract_unix = p.landlock_scope.abstract_unix;
   spec.landlock_scope_signal = p.landlock_scope.signal;
+  // `$control` adds nothing here: the broker appends the control files'
+  // ports (add_control_tcp_ports); until then the cell may connect only to
+  // the numbered ports, or to none.
+  spec.restrict_tcp = p.restricts_tcp();
+  spec.connect_tcp_ports = p.connect_tcp_ports;
   spec.required = required_walls(p);
   spec.argv = {p.program, p.cell};
   spec.envp = {"QCELL_CELL=" + p.cell};
@@ -383,7 +417,27 @@ Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Install
   for (const FdGrant& g : policy.fds) kind.fd_numbers.emplace_back(g.name, static_cast<int>(g.number));
   kind.requests = policy.requests;
   kind.serves = request_served_by(policy);
+  kind.connect_tcp_control = policy.connect_tcp_control;
   return kind;
+}
+
+Status<std::string> add_control_tcp_ports(CellKind& kind, std::span<const std::uint16_t> ports) {
+  if (!kind.connect_tcp_control) {
+    return fail("cell " + kind.name + ": its policy has no `landlock connect-tcp $control`");
+  }
+  if (ports.size() > policy_limits::control_tcp_ports) {
+    return fail("cell " + kind.name + ": the control files name more than " +
+                std::to_string(policy_limits::control_tcp_ports) + " TCP ports");
+  }
+  for (std::uint16_t port : ports) {
+    if (port == 0) return fail("cell " + kind.name + ": TCP port 0 named by the control files");
+  }
+  std::vector<std::uint16_t>& allowed = kind.spec.connect_tcp_ports;
+  for (std::uint16_t port : ports) {
+    if (std::find(allowed.begin(), allowed.end(), port) == allowed.end()) allowed.push_back(port);
+  }
+  kind.spec.restrict_tcp = true;  // already set by the policy; never cleared
+  return {};
 }
 
 std::optional<std::string> precreate_namespaces(CellKind& kind) {

@@ -6,7 +6,9 @@
 // still parsed by the bounded, fuzzed parser in core/policy.h.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,16 @@ std::optional<RequestKind> request_served_by(const Policy& policy);
 // A supervisor's view of a policy: compiled spec, program, descriptor
 // numbers by name, allowed requests, and the request it serves.
 Result<CellKind, std::string> make_cell_kind(const Policy& policy, const Installation& installation);
+
+// The hook for `landlock connect-tcp $control` (kind.connect_tcp_control):
+// the broker, which reads the control files, calls this once per kind with
+// the TCP ports they name, before starting a cell of the kind. The ports
+// are added to kind.spec.connect_tcp_ports (duplicates of the policy's own
+// ports once); without this call the cell may connect only to the
+// policy's numbered ports, or to none. Refuses port 0, more than
+// policy_limits::control_tcp_ports ports, and a kind whose policy has no
+// `$control`.
+Status<std::string> add_control_tcp_ports(CellKind& kind, std::span<const std::uint16_t> ports);
 
 // Creates, once, the mount namespace (with the kind's view already in place)
 // and the net, ipc and uts namespaces its policy asks for, for every cell of

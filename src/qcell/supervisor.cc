@@ -142,6 +142,8 @@ class Broker {
   void refuse(Cell& sender, RefusalReason reason, const std::string& text, std::string_view request);
   bool listen_all();
   bool build_snapshot();
+  bool prepare_remote_delivery(Cell& sender, const CellKind& target, const SpawnRemote& request,
+                               std::vector<std::string>& environment);
   bool load_connection_policy();
   void refuse_connection(const CellKind& kind, int connection, const std::string& remote, std::string_view reason,
                          std::size_t line);
@@ -203,7 +205,8 @@ class Broker {
   std::uint64_t next_client_ = 1;
   UniqueFd queue_dir_;
   UniqueFd control_dir_;
-  UniqueFd snapshot_;  // the sealed control snapshot, read-only (control_snapshot.h)
+  UniqueFd snapshot_;         // the sealed control snapshot, read-only (control_snapshot.h)
+  UniqueFd remote_snapshot_;  // qmail-remote's: its own files and extras, never qmail-smtpd's key
   // Who may connect (control/tcp.smtp) and how many at once
   // (control/smtpconnections, control/smtpconnectionsperip).
   std::optional<TcpRules> tcp_rules_;
@@ -345,8 +348,9 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::v
   spec.program_fd = program.get();
   spec.fds = std::move(extra);
   spec.fds.push_back({2, ends->log_write.get()});
+  const int snapshot = kind.serves == RequestKind::spawn_remote ? remote_snapshot_.get() : snapshot_.get();
   for (auto [name, fd] : {std::pair{FdName::queue, queue_dir_.get()}, std::pair{FdName::control, control_dir_.get()},
-                          std::pair{FdName::snapshot, snapshot_.get()}}) {
+                          std::pair{FdName::snapshot, snapshot}}) {
     std::optional<int> number = kind.fd_number(name);
     if (!number) continue;
     if (fd < 0) {
@@ -387,33 +391,43 @@ bool Broker::start(Cell& cell, std::vector<sandbox::FdGrant> extra, const std::v
   return true;
 }
 
-// Builds the control snapshot for cells that are granted one: a sealed
-// memfd, reopened read-only for the grants.
+// Builds the control snapshots for cells that are granted one: sealed
+// memfds, reopened read-only for the grants. qmail-remote's holds its own
+// files and the extras worked out at start (remote_control.h); every other
+// cell's holds qmail-smtpd's files.
 bool Broker::build_snapshot() {
-  auto wants = [](const CellKind& kind) { return kind.fd_number(FdName::snapshot).has_value(); };
-  if (std::none_of(per_connection_.begin(), per_connection_.end(), wants) &&
-      std::none_of(kinds_.begin(), kinds_.end(), wants) && std::none_of(on_request_.begin(), on_request_.end(), wants)) {
-    return true;
-  }
+  auto wants = [](const CellKind& kind) {
+    return kind.fd_number(FdName::snapshot).has_value() && kind.serves != RequestKind::spawn_remote;
+  };
+  auto wants_remote = [](const CellKind& kind) {
+    return kind.fd_number(FdName::snapshot).has_value() && kind.serves == RequestKind::spawn_remote;
+  };
+  const bool smtpd = std::any_of(per_connection_.begin(), per_connection_.end(), wants) ||
+                     std::any_of(kinds_.begin(), kinds_.end(), wants) ||
+                     std::any_of(on_request_.begin(), on_request_.end(), wants);
+  const bool remote = std::any_of(on_request_.begin(), on_request_.end(), wants_remote);
+  if (!smtpd && !remote) return true;
   std::string error;
-  if (!control_dir_) {
-    error = "no control directory";
-  } else {
+  if (!control_dir_) error = "no control directory";
+  auto build = [&](UniqueFd& into, std::span<const std::string_view> files, std::span<const SnapshotExtra> extras) {
+    if (!error.empty()) return;
     UniqueFd copy(::fcntl(control_dir_.get(), F_DUPFD_CLOEXEC, 0));
     auto directory = adopt_directory(std::move(copy));
     if (!directory) {
       error = "control directory: " + std::string(::strerror(directory.error()));
-    } else {
-      auto built = build_control_snapshot(*directory, smtpd_control_files);
-      if (!built) {
-        error = built.error();
-      } else {
-        const std::string path = "/proc/self/fd/" + std::to_string(built->get());
-        snapshot_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!snapshot_) error = "control snapshot: reopening read-only: " + std::string(::strerror(errno));
-      }
+      return;
     }
-  }
+    auto built = build_control_snapshot(*directory, files, extras);
+    if (!built) {
+      error = built.error();
+      return;
+    }
+    const std::string path = "/proc/self/fd/" + std::to_string(built->get());
+    into.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!into) error = "control snapshot: reopening read-only: " + std::string(::strerror(errno));
+  };
+  if (smtpd) build(snapshot_, smtpd_control_files, {});
+  if (remote) build(remote_snapshot_, remote_control_files, options_.remote_snapshot_extras);
   if (!error.empty()) {
     emit(LogLine("broker-start-failed").add("error", error));
     return false;
@@ -876,6 +890,9 @@ void Broker::handle_request(Cell& sender) {
   if (const auto* local = std::get_if<SpawnLocal>(&received->request)) {
     if (!prepare_local_delivery(sender, *target, *local, grants, environment, spec, home, recipient)) return;
   }
+  if (const auto* remote = std::get_if<SpawnRemote>(&received->request)) {
+    if (!prepare_remote_delivery(sender, *target, *remote, environment)) return;
+  }
   if (kind == RequestKind::spawn_command && !prepare_command(sender, *target, spec)) return;
   Cell cell;
   cell.recipient = std::move(recipient);
@@ -942,6 +959,24 @@ bool Broker::prepare_local_delivery(Cell& sender, const CellKind& target, const 
            .add("uid", static_cast<std::int64_t>(who.uid))
            .add("ext", who.ext));
   recipient = who;
+  return true;
+}
+
+// spawn-remote (qmail-rspawn's part): the cell runs as its policy says
+// (qmailr), with the host, the sender and the recipients in its
+// environment. Refuses and returns false when it cannot start.
+bool Broker::prepare_remote_delivery(Cell& sender, const CellKind& target, const SpawnRemote& request,
+                                     std::vector<std::string>& environment) {
+  if (running_cells(target) >= limits::delivery_cells) {
+    refuse(sender, RefusalReason::busy,
+           std::to_string(limits::delivery_cells) + " " + target.name + " cells run already", "spawn-remote");
+    return false;
+  }
+  environment = {"QCELL_HOST=" + request.host, "QCELL_SENDER=" + request.sender,
+                 "QCELL_RECIPIENTS=" + std::to_string(request.recipients.size())};
+  for (std::size_t i = 0; i < request.recipients.size(); ++i) {
+    environment.push_back("QCELL_RECIPIENT_" + std::to_string(i + 1) + "=" + request.recipients[i]);
+  }
   return true;
 }
 

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/control_snapshot.h"
 #include "core/broker_request.h"
 #include "core/listen_spec.h"
 #include "core/policy.h"
@@ -62,6 +63,10 @@ struct CellKind {
   // Its views hold `$home` (qmail-command): each cell gets namespaces of
   // its own, none made once for the kind (precreate_namespaces).
   bool views_per_recipient = false;
+  // Its policy says `landlock connect-tcp $control`: the broker adds the
+  // TCP ports of the control files to spec.connect_tcp_ports with
+  // add_control_tcp_ports (policies.h) before starting a cell of the kind.
+  bool connect_tcp_control = false;
 };
 
 struct SupervisorOptions {
@@ -93,6 +98,8 @@ struct SupervisorOptions {
   // Per-connection cells are forked by a zygote of their kind (docs/cells.md);
   // false: the broker makes a fresh cell for each connection.
   bool fork_connection_cells = true;
+  // The extra entries of qmail-remote's snapshot (remote_control.h).
+  std::vector<SnapshotExtra> remote_snapshot_extras;
 };
 
 // Runs until SIGTERM or SIGINT; returns the broker's exit code (0 after a

@@ -28,6 +28,7 @@
 #include "core/fd_passing.h"
 #include "core/log_line.h"
 #include "core/queue_client.h"
+#include "core/remote_report.h"
 
 namespace qcell::send {
 
@@ -651,7 +652,15 @@ bool Sender::handle_reply() {
   read_report(delivery);
   Outcome outcome = outcome_of_exit(finished.status.signalled, finished.status.number);
   std::string report = delivery.text;
-  if (finished.status.signalled) {
+  if (delivery.channel == Channel::remote && !finished.status.signalled && finished.status.number == 0) {
+    // qmail-rspawn's part: qmail-remote exits 0 and its report decides
+    // (core/remote_report.h); one recipient per delivery.
+    const auto [verdict, text] = remote_verdict(parse_remote_report(delivery.text), 0);
+    outcome = verdict == RemoteVerdict::success    ? Outcome::success
+              : verdict == RemoteVerdict::failure ? Outcome::failure
+                                                  : Outcome::deferral;
+    report = text;
+  } else if (finished.status.signalled) {
     report = channel_cell(delivery.channel) + " crashed (signal " + std::to_string(finished.status.number) + "). (#4.3.0)";
   } else if (report.empty()) {
     report = outcome == Outcome::success ? std::string("delivered")

@@ -1,7 +1,7 @@
 // serve.h — moves bytes between one client connection and the session:
 // the greeting, then read (each read bounded by timeoutsmtpd), feed, send
 // the replies, until the session closes or the client goes. STARTTLS turns
-// the connection into TLS (tls_server.h) in place. This is all the I/O
+// the connection into TLS (src/tls/tls_connection.h) in place. This is all the I/O
 // qmail-smtpd does on the network; what the bytes mean is the session's
 // business. Used by main.cc in the cell and under tcpserver, and by tests
 // over socket pairs.
@@ -14,7 +14,7 @@
 
 #include "qmail-smtpd/session.h"
 #include "qmail-smtpd/smtpd_config.h"
-#include "qmail-smtpd/tls_server.h"
+#include "tls/tls_connection.h"
 
 namespace qcell::smtpd {
 

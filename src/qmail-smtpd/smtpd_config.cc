@@ -19,39 +19,6 @@ Result<std::optional<std::string>, Fail> raw(const ControlSnapshot& snapshot, st
   return std::move(content.value());
 }
 
-// A single-value file, or `fallback` when it is absent or empty.
-Result<std::string, Fail> value_or(const ControlSnapshot& snapshot, std::string_view name, std::string fallback) {
-  auto content = raw(snapshot, name);
-  if (!content) return fail(content.error());
-  if (!*content) return fallback;
-  auto value = parse_control_value(as_bytes(**content));
-  if (!value) return fail(format_control_error(name, value.error()));
-  if (value->empty()) return fallback;
-  return std::move(value.value());
-}
-
-Result<std::vector<std::string>, Fail> list(const ControlSnapshot& snapshot, std::string_view name, bool required) {
-  auto content = raw(snapshot, name);
-  if (!content) return fail(content.error());
-  if (!*content) {
-    if (required) return fail("control/" + std::string(name) + ": required file is missing");
-    return std::vector<std::string>{};
-  }
-  auto parsed = parse_control_list(as_bytes(**content));
-  if (!parsed) return fail(format_control_error(name, parsed.error()));
-  return std::move(parsed.value());
-}
-
-Result<std::uint64_t, Fail> number(const ControlSnapshot& snapshot, std::string_view name) {
-  const ControlEntry* entry = find_control(name);
-  auto content = raw(snapshot, name);
-  if (!content) return fail(content.error());
-  if (!*content) return entry->default_number;
-  auto parsed = parse_control_number(as_bytes(**content), entry->minimum, entry->maximum);
-  if (!parsed) return fail(format_control_error(name, parsed.error()));
-  return parsed->value_or(entry->default_number);
-}
-
 std::string env_or_empty(EnvironmentLookup environment, const char* name) {
   const char* value = environment(name);
   return value != nullptr ? std::string(value) : std::string();
@@ -62,17 +29,17 @@ std::string env_or_empty(EnvironmentLookup environment, const char* name) {
 Result<SmtpdSetup, std::string> load_smtpd_setup(const ControlSnapshot& snapshot, EnvironmentLookup environment) {
   SmtpdSetup setup;
   SessionConfig& config = setup.session;
-  auto me = value_or(snapshot, "me", "");
+  auto me = snapshot_value(snapshot, "me", "");
   if (!me) return fail(me.error());
   if (me->empty()) return fail(std::string("control/me: required file is missing"));
   config.me = *me;
-  auto greeting = value_or(snapshot, "smtpgreeting", config.me);
+  auto greeting = snapshot_value(snapshot, "smtpgreeting", config.me);
   if (!greeting) return fail(greeting.error());
   config.greeting = *greeting;
-  auto local_ip_host = value_or(snapshot, "localiphost", config.me);
+  auto local_ip_host = snapshot_value(snapshot, "localiphost", config.me);
   if (!local_ip_host) return fail(local_ip_host.error());
   config.local_ip_host = *local_ip_host;
-  auto rcpthosts = list(snapshot, "rcpthosts", true);
+  auto rcpthosts = snapshot_list(snapshot, "rcpthosts", true);
   if (!rcpthosts) return fail(rcpthosts.error());
   const ControlSnapshot* source = &snapshot;
   config.rcpthosts = RecipientHosts(std::move(rcpthosts.value()), [source](std::string_view key) -> std::optional<bool> {
@@ -80,10 +47,10 @@ Result<SmtpdSetup, std::string> load_smtpd_setup(const ControlSnapshot& snapshot
     if (!found) return std::nullopt;
     return *found;
   });
-  auto badmailfrom = list(snapshot, "badmailfrom", false);
+  auto badmailfrom = snapshot_list(snapshot, "badmailfrom", false);
   if (!badmailfrom) return fail(badmailfrom.error());
   config.badmailfrom = BadMailFrom(std::move(badmailfrom.value()));
-  auto databytes = number(snapshot, "databytes");
+  auto databytes = snapshot_number(snapshot, "databytes");
   if (!databytes) return fail(databytes.error());
   config.databytes = *databytes == 0 ? limits::message_size_default : *databytes;
   // qmail-smtpd: DATABYTES in the environment (from tcp.smtp) overrides.
@@ -93,7 +60,7 @@ Result<SmtpdSetup, std::string> load_smtpd_setup(const ControlSnapshot& snapshot
     if (!parsed || !*parsed) return fail("DATABYTES: not a number from 0 to " + std::to_string(limits::message_size_ceiling));
     if (**parsed != 0) config.databytes = **parsed;
   }
-  auto timeout = number(snapshot, "timeoutsmtpd");
+  auto timeout = snapshot_number(snapshot, "timeoutsmtpd");
   if (!timeout) return fail(timeout.error());
   setup.timeout = std::chrono::seconds(*timeout);
 

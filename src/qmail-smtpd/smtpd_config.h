@@ -14,9 +14,17 @@
 #include "core/result.h"
 #include "qmail-smtpd/secrets.h"
 #include "qmail-smtpd/session.h"
-#include "qmail-smtpd/tls_server.h"
+#include "tls/tls_connection.h"
 
 namespace qcell::smtpd {
+
+// STARTTLS's layer is shared with qmail-remote (src/tls).
+using tls::Deadline;
+using tls::initialise_tls_library;
+using tls::TlsConnection;
+using tls::TlsContext;
+using tls::TlsErrc;
+using tls::TlsError;
 
 // The certificate chain and key, as PEM text. The OpenSSL context is made
 // from them only when a client sends STARTTLS (make_tls_context): a session

@@ -93,6 +93,14 @@ struct CellSpec {
   std::vector<LandlockRule> landlock;
   bool landlock_scope_abstract_unix = false;
   bool landlock_scope_signal = false;
+  // TCP (a policy's `landlock connect-tcp`, Landlock ABI 4): with
+  // restrict_tcp, the cell may bind no TCP port and connect only to these
+  // ports (none: no TCP connection at all). A cell with its own network
+  // namespace is restricted the same way, with no port. Where the kernel
+  // lacks ABI 4 the rules are not applied: the `landlock-net` wall, which
+  // `qcell check` reports as a degradation unless the policy requires it.
+  bool restrict_tcp = false;
+  std::vector<std::uint16_t> connect_tcp_ports;
   Walls required;       // walls whose absence stops the cell
   int program_fd = -1;  // the executable, opened by the broker (O_PATH is not enough: O_RDONLY)
   std::vector<std::string> argv;

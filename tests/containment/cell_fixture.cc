@@ -13,6 +13,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include "qcell/policies.h"
 
@@ -31,17 +33,33 @@ sandbox::CellSpec TestCell::default_spec(const std::string& data_dir, const std:
     if (f.policy.cell == "qcell-testcell") testcell = &f;
   }
   if (testcell == nullptr) std::abort();
+  return spec_from_policy(testcell->policy, data_dir, staging);
+}
+
+std::string TestCell::shipped_policy_text() {
+  std::ifstream file(QCELL_SOURCE_DIR "/policy/qcell-testcell.policy", std::ios::binary);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+sandbox::CellSpec TestCell::spec_from_policy(const Policy& policy, const std::string& data_dir,
+                                             const std::string& staging) {
   Installation installation{QCELL_SOURCE_DIR "/policy", QCELL_BINARY_DIR "/bin", staging};
-  auto spec = compile_policy(testcell->policy, installation);
+  auto spec = compile_policy(policy, installation);
   if (!spec) {
     std::fprintf(stderr, "%s\n", spec.error().c_str());
     std::abort();
   }
-  spec->views.push_back({data_dir, "/data", true});
-  spec->landlock.push_back({sandbox::Access::read, "/data"});
-  spec->landlock.push_back({sandbox::Access::write, "/data"});
-  spec->argv = {"qcell-testcell"};
+  add_data_view(*spec, data_dir);
   return std::move(spec.value());
+}
+
+void TestCell::add_data_view(sandbox::CellSpec& spec, const std::string& data_dir) {
+  spec.views.push_back({data_dir, "/data", true});
+  spec.landlock.push_back({sandbox::Access::read, "/data"});
+  spec.landlock.push_back({sandbox::Access::write, "/data"});
+  spec.argv = {"qcell-testcell"};
 }
 
 std::string TestCell::start(sandbox::CellSpec spec, int fd3) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/fd.h"
+#include "core/policy.h"
 #include "sandbox/sandbox.h"
 
 namespace qcell::testing {
@@ -16,6 +17,15 @@ class TestCell {
   // The test cell's specification: nobody/nogroup, all namespaces, a
   // writable view of `data_dir` at /data, descriptors 0..3.
   static sandbox::CellSpec default_spec(const std::string& data_dir, const std::string& staging);
+  // The shipped policy's text, for a test that varies it.
+  static std::string shipped_policy_text();
+  // The specification of a policy the test wrote (a variant of the shipped
+  // one), compiled as the broker compiles it, with the same /data view.
+  static sandbox::CellSpec spec_from_policy(const Policy& policy, const std::string& data_dir,
+                                            const std::string& staging);
+  // What every test cell gets beyond its policy: the writable view of
+  // `data_dir` at /data, Landlock's read and write rules for it, its argv.
+  static void add_data_view(sandbox::CellSpec& spec, const std::string& data_dir);
 
   // Starts the cell; returns an empty string on success or the spawn error.
   std::string start(sandbox::CellSpec spec, int fd3 = -1);

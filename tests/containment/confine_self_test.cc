@@ -1,12 +1,15 @@
 // confine_self_test.cc — sandbox::confine_self (confine.h), the walls a
 // program its caller runs puts around itself, each proven in a child
 // process: a syscall outside the allowlist kills it (SIGSYS), a path
-// outside its Landlock rules is refused (EACCES), its rlimits and
+// outside its Landlock rules is refused (EACCES), so is a TCP connect to
+// a port outside its `landlock connect-tcp` and any TCP bind, its rlimits and
 // no_new_privs hold, descriptors it held keep working; and policies that
 // are not caller policies, or not its own, are refused before anything
 // changes.
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -110,6 +113,52 @@ TEST_F(ConfineSelf, LandlockAllowsOnlyItsRulesPaths) {
     }
     return 0;
   });
+  EXPECT_TRUE(out.exited) << out.signal;
+  EXPECT_EQ(out.code, 0);
+}
+
+// Two listeners on 127.0.0.1 made before confinement; the policy names the
+// first one's port only.
+TEST_F(ConfineSelf, ConnectTcpReachesOnlyItsPortsAndBindsNone) {
+  if (qcell::sandbox::landlock_abi() < 4) GTEST_SKIP() << "this kernel has no Landlock TCP rules (ABI 4)";
+  auto listener = [](sockaddr_in& address) {
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    address = {};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(s, 4) != 0 ||
+        ::getsockname(s, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      return -1;
+    }
+    return s;
+  };
+  sockaddr_in allowed{}, other{};
+  int allowed_fd = listener(allowed), other_fd = listener(other);
+  ASSERT_GE(allowed_fd, 0);
+  ASSERT_GE(other_fd, 0);
+  std::string policy =
+      probe_policy("allow socket connect bind\nlandlock connect-tcp " + std::to_string(ntohs(allowed.sin_port)) + "\n");
+  Outcome out = in_confined_child(policy, root_, [&] {
+    auto try_connect = [](const sockaddr_in& to) {
+      int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (s < 0) return -2;
+      int rc = ::connect(s, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+      int saved = errno;
+      ::close(s);
+      return rc == 0 ? 0 : saved;
+    };
+    if (try_connect(allowed) != 0) return 1;
+    if (try_connect(other) != EACCES) return 2;
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in any{};
+    any.sin_family = AF_INET;
+    any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(s, reinterpret_cast<sockaddr*>(&any), sizeof any) == 0 || errno != EACCES) return 3;
+    return 0;
+  });
+  ::close(allowed_fd);
+  ::close(other_fd);
   EXPECT_TRUE(out.exited) << out.signal;
   EXPECT_EQ(out.code, 0);
 }

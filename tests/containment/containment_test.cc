@@ -2,12 +2,16 @@
 // (qcell-testcell) started by the sandbox as root: credentials, seccomp,
 // no_new_privs and capabilities from /proc; namespaces; a forbidden syscall
 // killed with SIGSYS and reported by the kernel log; no file, symlink,
-// network, process or signal outside the cell; resource limits; and a cell
-// refused when a required wall is missing.
+// network, process or signal outside the cell; TCP on the host's network
+// limited to the policy's ports (`landlock connect-tcp`); resource limits;
+// and a cell refused when a required wall is missing.
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +26,8 @@
 #include <vector>
 
 #include "cell_fixture.h"
+#include "core/byte_buffer.h"
+#include "qcell/policies.h"
 #include "sandbox/kernel_log.h"
 #include "sandbox/sandbox.h"
 
@@ -192,6 +198,124 @@ TEST_F(Containment, CannotConnectAnywhereWithoutNetwork) {
   // down); Landlock (ABI 4+) would refuse with EACCES first.
   EXPECT_TRUE(answer == "errno " + std::to_string(ENETUNREACH) || answer == "errno " + std::to_string(EACCES))
       << answer;
+}
+
+// A TCP socket listening on 127.0.0.1, at a port the kernel picked.
+struct Listener {
+  UniqueFd socket;
+  unsigned port = 0;
+};
+
+Listener listen_on_loopback() {
+  Listener listener;
+  listener.socket.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (!listener.socket || ::bind(listener.socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(listener.socket.get(), 8) != 0 ||
+      ::getsockname(listener.socket.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return {};
+  }
+  listener.port = ntohs(address.sin_port);
+  return listener;
+}
+
+// The test cell's shipped policy moved onto the host's network (no net
+// namespace), allowed to bind (so that Landlock, not seccomp, answers a
+// bind) and given `connect_line`, e.g. "landlock connect-tcp 4711".
+Result<Policy, PolicyError> host_network_policy(const std::string& connect_line) {
+  std::string text = TestCell::shipped_policy_text();
+  auto replace = [&text](const std::string& from, const std::string& to) {
+    std::size_t at = text.find(from);
+    if (at == std::string::npos) {
+      ADD_FAILURE() << "the shipped policy has no line: " << from;
+    } else {
+      text.replace(at, from.size(), to);
+    }
+  };
+  replace("namespaces mount pid net ipc uts\n", "namespaces mount pid ipc uts\n");
+  replace("require landlock mount-namespace pid-namespace net-namespace\n",
+          "require landlock landlock-net mount-namespace pid-namespace\n");
+  text += "allow bind\n" + connect_line + "\n";
+  return parse_policy(as_bytes(std::string_view(text)));
+}
+
+std::string refused() { return "errno " + std::to_string(EACCES); }
+
+TEST_F(Containment, ConnectTcpReachesOnlyItsPortsAndBindsNone) {
+  if (!sandbox::probe_walls().landlock_net) GTEST_SKIP() << "the kernel has no Landlock ABI 4 (TCP rules)";
+  Listener allowed = listen_on_loopback(), other = listen_on_loopback();
+  ASSERT_NE(allowed.port, 0u);
+  ASSERT_NE(other.port, 0u);
+  auto policy = host_network_policy("landlock connect-tcp " + std::to_string(allowed.port));
+  ASSERT_TRUE(policy.ok()) << format_policy_error("variant", policy.error());
+  sandbox::CellSpec s = TestCell::spec_from_policy(*policy, data_->path(), staging_->path());
+  EXPECT_TRUE(s.restrict_tcp);
+  EXPECT_EQ(s.connect_tcp_ports, (std::vector<std::uint16_t>{static_cast<std::uint16_t>(allowed.port)}));
+  TestCell cell;
+  ASSERT_EQ(cell.start(s), "");
+  ASSERT_EQ(cell.ask("ping"), "ok pong");
+  // The host's own network: no namespace does the refusing below.
+  EXPECT_EQ(ns_link(std::to_string(cell.pid()), "net"), ns_link("self", "net"));
+  EXPECT_EQ(cell.ask("connect-tcp 127.0.0.1 " + std::to_string(allowed.port)), "ok 0");
+  // Listening too, so only Landlock can refuse it (EACCES, not ECONNREFUSED).
+  EXPECT_EQ(cell.ask("connect-tcp 127.0.0.1 " + std::to_string(other.port)), refused());
+  EXPECT_EQ(cell.ask("connect-tcp 127.0.0.1 25"), refused());
+  // No TCP port may be bound: not the allowed one, not another, not an ephemeral one.
+  EXPECT_EQ(cell.ask("bind-tcp " + std::to_string(allowed.port)), refused());
+  EXPECT_EQ(cell.ask("bind-tcp " + std::to_string(other.port)), refused());
+  EXPECT_EQ(cell.ask("bind-tcp 0"), refused());
+  EXPECT_EQ(cell.ask("ping"), "ok pong");
+}
+
+// `$control`: the policy names no port; the broker adds the control
+// files' ports to the kind (add_control_tcp_ports). Before it does, the
+// cell may connect nowhere.
+TEST_F(Containment, ConnectTcpControlReachesThePortsTheBrokerAdds) {
+  if (!sandbox::probe_walls().landlock_net) GTEST_SKIP() << "the kernel has no Landlock ABI 4 (TCP rules)";
+  Listener allowed = listen_on_loopback(), other = listen_on_loopback();
+  ASSERT_NE(allowed.port, 0u);
+  ASSERT_NE(other.port, 0u);
+  auto policy = host_network_policy("landlock connect-tcp $control");
+  ASSERT_TRUE(policy.ok()) << format_policy_error("variant", policy.error());
+  Installation installation{QCELL_SOURCE_DIR "/policy", QCELL_BINARY_DIR "/bin", staging_->path()};
+  auto kind = make_cell_kind(*policy, installation);
+  ASSERT_TRUE(kind.ok()) << kind.error();
+  EXPECT_TRUE(kind->connect_tcp_control);
+  EXPECT_TRUE(kind->spec.restrict_tcp);
+  EXPECT_TRUE(kind->spec.connect_tcp_ports.empty());
+  TestCell::add_data_view(kind->spec, data_->path());
+  {
+    TestCell unexpanded;
+    ASSERT_EQ(unexpanded.start(kind->spec), "");
+    EXPECT_EQ(unexpanded.ask("connect-tcp 127.0.0.1 " + std::to_string(allowed.port)), refused());
+  }
+  const std::uint16_t ports[] = {static_cast<std::uint16_t>(allowed.port), 25};
+  ASSERT_TRUE(add_control_tcp_ports(*kind, ports).ok());
+  ASSERT_TRUE(add_control_tcp_ports(*kind, ports).ok()) << "adding the same ports again changes nothing";
+  EXPECT_EQ(kind->spec.connect_tcp_ports, (std::vector<std::uint16_t>{ports[0], 25}));
+  TestCell cell;
+  ASSERT_EQ(cell.start(kind->spec), "");
+  EXPECT_EQ(cell.ask("connect-tcp 127.0.0.1 " + std::to_string(allowed.port)), "ok 0");
+  EXPECT_EQ(cell.ask("connect-tcp 127.0.0.1 " + std::to_string(other.port)), refused());
+  EXPECT_EQ(cell.ask("bind-tcp 0"), refused());
+
+  // What the hook refuses.
+  const std::uint16_t zero[] = {0};
+  auto refused_zero = add_control_tcp_ports(*kind, zero);
+  ASSERT_FALSE(refused_zero.ok());
+  EXPECT_EQ(refused_zero.error(), "cell qcell-testcell: TCP port 0 named by the control files");
+  std::vector<std::uint16_t> many(policy_limits::control_tcp_ports + 1);
+  for (std::size_t i = 0; i < many.size(); ++i) many[i] = static_cast<std::uint16_t>(1000 + i);
+  EXPECT_FALSE(add_control_tcp_ports(*kind, many).ok());
+  CellKind plain;
+  plain.name = "plain";
+  auto without = add_control_tcp_ports(plain, ports);
+  ASSERT_FALSE(without.ok());
+  EXPECT_EQ(without.error(), "cell plain: its policy has no `landlock connect-tcp $control`");
+  EXPECT_TRUE(plain.spec.connect_tcp_ports.empty());
 }
 
 TEST_F(Containment, CannotSeeOtherProcessesOrSignalTheBroker) {

@@ -146,6 +146,39 @@ TEST(ShippedPolicies, PassQcellCheck) {
   EXPECT_NE(report.output.find("  syscalls (25):"), std::string::npos) << report.output;
 }
 
+// A cell on the host's network with `landlock connect-tcp`: `qcell check`
+// says which ports it may reach, and that it binds none; the cells table
+// names them too.
+TEST(ShippedPolicies, ConnectTcpIsDescribedWithItsPorts) {
+  char pattern[] = "/tmp/qcell-policy-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  std::string dir = pattern;
+  std::ofstream(dir + "/qcell-testcell.policy")
+      << "cell qcell-testcell\nprogram qcell-testcell\nuser nobody\ngroup nogroup\nlifetime request\n"
+         "namespaces mount pid\nfd 2 log\nrlimit as 64M\nrlimit nofile 16\nrlimit nproc 0\nrlimit fsize 0\n"
+         "rlimit core 0\nallow read write socket connect\nlandlock connect-tcp 25 53\n"
+         "landlock connect-tcp $control\nrequire landlock-net\n";
+  auto files = load_policies(dir);
+  ASSERT_TRUE(files.ok());
+  CheckReport report = check_policies(files, dir, QCELL_BINARY_DIR "/bin");
+  if (sandbox::probe_walls().landlock_net) {
+    EXPECT_EQ(report.exit_code, exit_ok) << report.errors;
+    EXPECT_NE(report.output.find("cell qcell-testcell: ok\n"), std::string::npos) << report.output;
+    EXPECT_NE(report.output.find("  network: the host's; TCP connect only to 25, 53, $control, bind none "
+                                 "(landlock connect-tcp)\n"),
+              std::string::npos)
+        << report.output;
+    EXPECT_NE(report.output.find("  landlock: connect-tcp:25 connect-tcp:53 connect-tcp:$control\n"), std::string::npos)
+        << report.output;
+    EXPECT_NE(report.output.find(" landlock-net=yes "), std::string::npos) << report.output;
+  } else {
+    EXPECT_NE(report.errors.find("required wall missing on this kernel: landlock-net"), std::string::npos);
+  }
+  EXPECT_NE(cells_table_markdown(*files).find("| host, TCP 25, 53, $control |"), std::string::npos)
+      << cells_table_markdown(*files);
+  ASSERT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
+}
+
 TEST(ShippedPolicies, ABrokenPolicyGetsItsLineNumber) {
   char pattern[] = "/tmp/qcell-policy-test-XXXXXX";
   ASSERT_NE(::mkdtemp(pattern), nullptr);

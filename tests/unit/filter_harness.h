@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <initializer_list>
 #include <string>
 
@@ -20,9 +21,10 @@
 namespace qcell {
 
 // Forks, installs each of `programs` in order (stacked, as a zygote's child
-// has them), makes syscall `number` with harmless arguments, and exits 0 if
-// it returned; the wait status.
-inline int run_stacked(std::initializer_list<const sandbox::BpfProgram*> programs, long number) {
+// has them), makes syscall `number` with `arguments` (by default harmless
+// ones: -1 and zeros), and exits 0 if it returned; the wait status.
+inline int run_stacked(std::initializer_list<const sandbox::BpfProgram*> programs, long number,
+                       std::array<long, 6> arguments = {-1L, 0L, 0L, 0L, 0L, 0L}) {
   pid_t pid = ::fork();
   if (pid == 0) {
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(90);
@@ -31,7 +33,7 @@ inline int run_stacked(std::initializer_list<const sandbox::BpfProgram*> program
       if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0) ::_exit(91);
     }
     // Arguments that make each call fail harmlessly if it is allowed.
-    (void)::syscall(number, -1L, 0L, 0L, 0L, 0L, 0L);
+    (void)::syscall(number, arguments[0], arguments[1], arguments[2], arguments[3], arguments[4], arguments[5]);
     // Straight to exit_group: _exit would let a sanitizer runtime make
     // calls (sigaltstack) the filter does not allow.
     ::syscall(SYS_exit_group, 0);
@@ -43,6 +45,9 @@ inline int run_stacked(std::initializer_list<const sandbox::BpfProgram*> program
 }
 
 inline int run_filtered(const sandbox::BpfProgram& program, long number) { return run_stacked({&program}, number); }
+inline int run_filtered(const sandbox::BpfProgram& program, long number, std::array<long, 6> arguments) {
+  return run_stacked({&program}, number, arguments);
+}
 
 // The compiled spec of a shipped policy.
 inline sandbox::CellSpec spec_of(const std::string& cell) {

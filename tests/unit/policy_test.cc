@@ -175,7 +175,7 @@ std::vector<Case> error_cases() {
        p + " line 14: contradictory rule: `read` is allowed both unconditionally and with conditions (see line 13)"},
       {PolicyErrc::repeated_syscall_rule, with("allow write read\n"), p + " line 14: rule for `read` repeats line 13"},
       {PolicyErrc::unknown_landlock_access, with("landlock append /var/qmail\n"),
-       p + " line 14: unknown landlock rule 'append': use read, write, execute or scope"},
+       p + " line 14: unknown landlock rule 'append': use read, write, execute, scope or connect-tcp"},
       {PolicyErrc::unknown_landlock_scope, with("landlock scope ptrace\n"),
        p + " line 14: unknown landlock scope 'ptrace': use abstract-unix, signal"},
       {PolicyErrc::repeated_landlock_rule,
@@ -187,9 +187,17 @@ std::vector<Case> error_cases() {
        with("view /var/qmail rw\nview /var/qmail/queue ro\nlandlock write /var/qmail/queue/pid\n"),
        p + " line 16: contradictory rule: landlock write for '/var/qmail/queue/pid' inside the read-only view on "
            "line 15"},
+      {PolicyErrc::bad_tcp_port, with("landlock connect-tcp 25 smtp\n"),
+       p + " line 14: 'smtp' is not a TCP port: use 1 to 65535 or $control"},
+      {PolicyErrc::repeated_tcp_port, with("landlock connect-tcp 25 53\nlandlock connect-tcp 587 25\n"),
+       p + " line 15: TCP port 25 is already allowed on line 14"},
+      {PolicyErrc::connect_tcp_in_net_namespace,
+       replaced("namespaces mount", "namespaces mount net") + "landlock connect-tcp 25\n",
+       p + " line 14: contradictory rule: `landlock connect-tcp` in a cell whose network namespace (line 6) has no "
+           "network"},
       {PolicyErrc::unknown_wall, with("require selinux\n"),
-       p + " line 14: unknown wall 'selinux': use landlock, landlock-scope, mount-namespace, pid-namespace, "
-           "net-namespace, ipc-namespace, uts-namespace"},
+       p + " line 14: unknown wall 'selinux': use landlock, landlock-scope, landlock-net, mount-namespace, "
+           "pid-namespace, net-namespace, ipc-namespace, uts-namespace"},
       {PolicyErrc::always_required_wall, with("require landlock seccomp\n"),
        p + " line 14: 'seccomp' is always required: remove it from `require`"},
       {PolicyErrc::wall_without_namespace, with("require mount-namespace\nrequire pid-namespace\n"),
@@ -732,10 +740,82 @@ TEST(PolicyRules, NamespaceWallsNeedTheirNamespace) {
                  "require uts-namespace ipc-namespace\nrequire net-namespace pid-namespace mount-namespace\n"
                  "require landlock-scope landlock\n");
   ASSERT_TRUE(r.ok()) << format_policy_error(file_name, r.error());
-  EXPECT_EQ(r->required, (WallSet{true, true, true, true, true, true, true}));
+  EXPECT_EQ(r->required, (WallSet{true, true, false, true, true, true, true, true}));
   EXPECT_EQ(r->namespaces, (NamespaceSet{true, true, true, true, true}));
   EXPECT_EQ(error_of(with("require landlock\nrequire landlock\n")),
             "policy/t.policy line 15: 'landlock' is already listed on line 14");
+}
+
+// `landlock connect-tcp`: the only TCP ports a cell on the host's network
+// may connect to; several lines add up, `$control` stands for the ports of
+// the control files, and the canonical form is one line.
+TEST(PolicyConnectTcp, PortsAndControlParseAndRoundTrip) {
+  auto r = parse(with("landlock connect-tcp 25 53\nlandlock connect-tcp $control 65535 1\nrequire landlock-net\n"));
+  ASSERT_TRUE(r.ok()) << format_policy_error(file_name, r.error());
+  EXPECT_EQ(r->connect_tcp_ports, (std::vector<std::uint16_t>{25, 53, 65535, 1}));
+  EXPECT_TRUE(r->connect_tcp_control);
+  EXPECT_TRUE(r->restricts_tcp());
+  EXPECT_TRUE(r->required.landlock_net);
+  EXPECT_FALSE(r->required.landlock);
+  std::string canonical = format_policy(*r);
+  EXPECT_NE(canonical.find("landlock connect-tcp 25 53 65535 1 $control\nrequire landlock-net\n"), std::string::npos)
+      << canonical;
+  auto again = parse(canonical);
+  ASSERT_TRUE(again.ok()) << format_policy_error("canonical", again.error()) << "\n" << canonical;
+  EXPECT_EQ(*again, *r);
+  EXPECT_EQ(format_policy(*again), canonical);
+
+  auto only_control = parse(with("landlock connect-tcp $control\n"));
+  ASSERT_TRUE(only_control.ok());
+  EXPECT_TRUE(only_control->connect_tcp_ports.empty());
+  EXPECT_TRUE(only_control->restricts_tcp());
+  EXPECT_EQ(parse(format_policy(*only_control)).value(), *only_control);
+
+  auto none = parse(with(""));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->restricts_tcp());
+  EXPECT_EQ(format_policy(*none).find("connect-tcp"), std::string::npos);
+}
+
+TEST(PolicyConnectTcp, EveryWrongPortIsRefusedWithItsCode) {
+  EXPECT_EQ(error_of(with("landlock connect-tcp\n")),
+            "policy/t.policy line 14: wrong number of arguments: usage is `landlock connect-tcp PORT|$control...`");
+  for (std::string_view bad : {"0", "65536", "99999999999999999999", "-25", "0x19", "smtp", "$root", "$controls"}) {
+    auto r = parse(with("landlock connect-tcp " + std::string(bad) + "\n"));
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, PolicyErrc::bad_tcp_port) << bad;
+    EXPECT_EQ(r.error().line, 14u) << bad;
+    EXPECT_EQ(r.error().detail, bad);
+  }
+  EXPECT_EQ(error_of(with("landlock connect-tcp 025\n")),
+            "policy/t.policy line 14: '025' has a leading zero: write octal values in 0x hexadecimal");
+  // Repeats: on one line, across lines, and `$control` twice.
+  EXPECT_EQ(error_of(with("landlock connect-tcp 25 25\n")),
+            "policy/t.policy line 14: TCP port 25 is already allowed on line 14");
+  EXPECT_EQ(error_of(with("landlock connect-tcp $control\nlandlock connect-tcp 25 $control\n")),
+            "policy/t.policy line 15: TCP port $control is already allowed on line 14");
+  // At most 16 ports; `$control` is not one of them.
+  std::string ports;
+  for (unsigned port = 1; port <= policy_limits::tcp_ports; ++port) ports += " " + std::to_string(port);
+  EXPECT_TRUE(parse(with("landlock connect-tcp" + ports + " $control\n")).ok());
+  EXPECT_EQ(error_of(with("landlock connect-tcp" + ports + "\nlandlock connect-tcp 17\n")),
+            "policy/t.policy line 15: too many `landlock connect-tcp` rules: at most 16");
+}
+
+TEST(PolicyConnectTcp, NeedsTheHostsNetworkAndCallersTakeOnlyNumbers) {
+  // Only `$control` still restricts TCP, so it too needs the host's network.
+  EXPECT_EQ(error_of(replaced("namespaces mount", "namespaces mount net") + "landlock connect-tcp $control\n"),
+            "policy/t.policy line 14: contradictory rule: `landlock connect-tcp` in a cell whose network namespace "
+            "(line 6) has no network");
+  constexpr std::string_view caller =
+      "cell c\nprogram c\nlifetime caller\n"
+      "rlimit as 1G\nrlimit nofile 64\nrlimit nproc 0\nrlimit fsize 0\nrlimit core 0\n";
+  auto numbered = parse(std::string(caller) + "landlock connect-tcp 25\n");
+  ASSERT_TRUE(numbered.ok()) << format_policy_error(file_name, numbered.error());
+  EXPECT_EQ(format_policy(*numbered), std::string(caller) + "landlock connect-tcp 25\n");
+  EXPECT_EQ(error_of(std::string(caller) + "landlock connect-tcp 25 $control\n"),
+            "policy/t.policy line 9: `landlock connect-tcp $control` has no place in a `lifetime caller` policy: the "
+            "program runs as its caller and confines itself");
 }
 
 TEST(PolicyRules, NamespacesNoneIsAlone) {
@@ -825,6 +905,9 @@ TEST(PolicyDocs, DocumentationNamesEveryWord) {
                              "uts",
                              "none",
                              "landlock-scope",
+                             "landlock-net",
+                             "connect-tcp",
+                             "$control",
                              "mount-namespace",
                              "pid-namespace",
                              "net-namespace",

@@ -3,6 +3,7 @@
 // policy kills the child with SIGSYS, and one inside it is allowed. This is
 // the filter the broker installs last before a cell's exec
 // (src/sandbox/linux/spawn.cc); the cells' own tests show it is installed.
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -56,6 +57,35 @@ TEST(ShippedFilters, LocalCellDiesOnSyscallsOutsideItsPolicy) {
   for (long allowed : {long{SYS_linkat}, long{SYS_fsync}, long{SYS_ftruncate}, long{SYS_pipe2}, long{SYS_sendmsg}}) {
     int status = run_filtered(program, allowed);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "syscall " << allowed << " status " << status;
+  }
+}
+
+// qmail-remote talks to hostile servers from the host's network: TCP and
+// UDP over IPv4 and IPv6 only, and nothing that listens, opens a file's
+// contents for writing, or starts a program.
+TEST(ShippedFilters, RemoteCellDiesOnSyscallsOutsideItsPolicy) {
+  sandbox::BpfProgram program = filter_of("qmail-remote");
+  auto killed = [](int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS; };
+  auto returned = [](int status) { return WIFEXITED(status) && WEXITSTATUS(status) == 0; };
+  for (long forbidden : {long{SYS_bind}, long{SYS_listen}, long{SYS_accept4}, long{SYS_execve}, long{SYS_unlinkat},
+                         long{SYS_ptrace}}) {
+    EXPECT_TRUE(killed(run_filtered(program, forbidden))) << "syscall " << forbidden;
+  }
+  // Sockets: a Unix, a netlink, a raw and a packet socket are refused.
+  for (std::array<long, 2> socket : {std::array<long, 2>{AF_UNIX, SOCK_STREAM}, std::array<long, 2>{AF_NETLINK, SOCK_RAW},
+                                     std::array<long, 2>{AF_INET, SOCK_RAW}, std::array<long, 2>{AF_PACKET, SOCK_RAW},
+                                     std::array<long, 2>{AF_INET6, SOCK_SEQPACKET}}) {
+    EXPECT_TRUE(killed(run_filtered(program, SYS_socket, {socket[0], socket[1], 0, 0, 0, 0})))
+        << "socket(" << socket[0] << ", " << socket[1] << ")";
+  }
+  for (std::array<long, 2> socket :
+       {std::array<long, 2>{AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC}, std::array<long, 2>{AF_INET, SOCK_DGRAM},
+        std::array<long, 2>{AF_INET6, SOCK_STREAM}, std::array<long, 2>{AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK}}) {
+    EXPECT_TRUE(returned(run_filtered(program, SYS_socket, {socket[0], socket[1], 0, 0, 0, 0})))
+        << "socket(" << socket[0] << ", " << socket[1] << ")";
+  }
+  for (long allowed : {long{SYS_connect}, long{SYS_pread64}, long{SYS_poll}, long{SYS_getrandom}}) {
+    EXPECT_TRUE(returned(run_filtered(program, allowed))) << "syscall " << allowed;
   }
 }
 

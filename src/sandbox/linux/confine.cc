@@ -64,8 +64,9 @@ Status<std::string> confine_self(std::string_view policy_text, std::string_view 
   if (abi > 0) {
     bool scoped = abi >= 6;  // scopes are an extra where the kernel has them
     LandlockFailure why;
-    ruleset.reset(build_landlock_ruleset(landlock_rules_of(*policy, root), scoped && policy->landlock_scope.abstract_unix,
-                                         scoped && policy->landlock_scope.signal, true, abi, -1, why));
+    ruleset.reset(
+        build_landlock_ruleset(landlock_rules_of(*policy, root), scoped && policy->landlock_scope.abstract_unix,
+                               scoped && policy->landlock_scope.signal, true, policy->connect_tcp_ports, abi, -1, why));
     if (!ruleset) return fail(failed(why.what, why.sys_errno));
   }
   // Then the walls, weakest first.

@@ -35,6 +35,7 @@ constexpr std::uint64_t scope_abstract_unix_socket = 1ULL << 0;  // ABI 6
 constexpr std::uint64_t scope_signal = 1ULL << 1;                // ABI 6
 constexpr unsigned create_ruleset_version = 1U << 0;
 constexpr int rule_path_beneath = 1;
+constexpr int rule_net_port = 2;  // ABI 4
 
 struct RulesetAttr {
   std::uint64_t handled_access_fs;
@@ -46,6 +47,13 @@ struct __attribute__((packed)) PathBeneathAttr {
   std::uint64_t allowed_access;
   std::int32_t parent_fd;
 };
+
+// struct landlock_net_port_attr: the port in host byte order.
+struct NetPortAttr {
+  std::uint64_t allowed_access;
+  std::uint64_t port;
+};
+static_assert(sizeof(NetPortAttr) == 16);
 
 std::uint64_t handled_fs(int abi) noexcept {
   std::uint64_t all = fs_execute | fs_write_file | fs_read_file | fs_read_dir | fs_remove_dir | fs_remove_file |
@@ -81,7 +89,8 @@ int landlock_abi() noexcept {
 }
 
 int build_landlock_ruleset(const std::vector<LandlockRule>& rules, bool scope_abstract_unix, bool scope_signals,
-                           bool restrict_network, int abi, int program_fd, LandlockFailure& failure) noexcept {
+                           bool restrict_network, const std::vector<std::uint16_t>& connect_tcp_ports, int abi,
+                           int program_fd, LandlockFailure& failure) noexcept {
   RulesetAttr attr{};
   attr.handled_access_fs = handled_fs(abi);
   std::size_t size = sizeof attr.handled_access_fs;
@@ -117,6 +126,17 @@ int build_landlock_ruleset(const std::vector<LandlockRule>& rules, bool scope_ab
     if (::syscall(SYS_landlock_add_rule, ruleset_fd.get(), rule_path_beneath, &beneath, 0) != 0) {
       failure = {errno, "landlock_add_rule"};
       return -1;
+    }
+  }
+  // The TCP ports the cell may connect to; binding stays handled and
+  // unallowed, so the cell can listen on no TCP port.
+  if (attr.handled_access_net != 0) {
+    for (std::uint16_t port : connect_tcp_ports) {
+      NetPortAttr rule{net_connect_tcp, port};
+      if (::syscall(SYS_landlock_add_rule, ruleset_fd.get(), rule_net_port, &rule, 0) != 0) {
+        failure = {errno, "landlock_add_rule for a TCP port"};
+        return -1;
+      }
     }
   }
   // The program itself: the only file this cell may execute (none for a

@@ -377,7 +377,9 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
   plan.spec = &spec;
   plan.staging_root = spec.staging_root;
   plan.landlock_abi = available.landlock ? landlock_abi() : 0;
-  plan.restrict_network = spec.namespaces.net;
+  // TCP is handled for a cell without network (nothing to reach, so no
+  // port) and for one on the host's network that names its ports.
+  plan.restrict_network = spec.namespaces.net || spec.restrict_tcp;
   for (const View& v : spec.views) {
     add_directories(spec.staging_root, v.target, plan.directories_to_create);
     if (v.writable && v.executable) {
@@ -411,6 +413,7 @@ Result<pid_t, SpawnError> spawn_cell(const CellSpec& spec, const Walls& availabl
     LandlockFailure failure;
     ruleset.reset(build_landlock_ruleset(rules, spec.landlock_scope_abstract_unix && plan.landlock_abi >= 6,
                                          spec.landlock_scope_signal && plan.landlock_abi >= 6, plan.restrict_network,
+                                         spec.restrict_tcp ? spec.connect_tcp_ports : std::vector<std::uint16_t>{},
                                          plan.landlock_abi, spec.program_fd, failure));
     if (!ruleset) return fail(SpawnError{Step::landlock, failure.sys_errno, failure.what});
     plan.ruleset_fd = ruleset.get();

@@ -17,6 +17,7 @@ struct WallName {
 constexpr WallName wall_names[] = {
     {&Walls::landlock, "landlock"},
     {&Walls::landlock_scope, "landlock-scope"},
+    {&Walls::landlock_net, "landlock-net"},
     {&Walls::mount_namespace, "mount-namespace"},
     {&Walls::pid_namespace, "pid-namespace"},
     {&Walls::net_namespace, "net-namespace"},
@@ -30,6 +31,7 @@ Walls probe_walls() {
   int abi = landlock_abi();
   walls.landlock = abi >= 1;
   walls.landlock_scope = abi >= 6;
+  walls.landlock_net = abi >= 4;
   walls.mount_namespace = exists("/proc/self/ns/mnt");
   walls.pid_namespace = exists("/proc/self/ns/pid");
   walls.net_namespace = exists("/proc/self/ns/net");

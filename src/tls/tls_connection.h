@@ -1,8 +1,9 @@
-// tls_server.h — the TLS layer of qmail-smtpd's STARTTLS (RFC 3207), with
-// OpenSSL 3.0. TlsContext is made once per cell during set-up, from the
-// certificate chain and key given as PEM bytes (qmail-smtpd's cell has no
-// filesystem at all); TlsConnection is the server side of one handshake and
-// the records after it, over a socket the caller already holds.
+// tls_connection.h — the TLS layer of STARTTLS (RFC 3207), with OpenSSL
+// 3.0, for both ends: qmail-smtpd's server side and qmail-remote's client
+// side. TlsContext is made once per cell during set-up, from PEM bytes (the
+// cells have no filesystem at all): a server's certificate chain and key, or
+// a client's trust anchors; TlsConnection is one handshake and the records
+// after it, over a socket the caller already holds.
 //
 // What it trusts: the PEM bytes come from the administrator's control
 // snapshot and are trusted to be what the administrator meant (they are
@@ -34,7 +35,7 @@
 
 #include "core/result.h"
 
-namespace qcell::smtpd {
+namespace qcell::tls {
 
 // An absolute point by which a handshake, read, write or shutdown must be
 // done; the whole operation, not each byte, is bounded by it.
@@ -53,6 +54,8 @@ enum class TlsErrc : std::uint8_t {
   system,            // a socket call failed (sys_errno says why: EPIPE or ECONNRESET for a client gone)
   protocol,          // a TLS error after the handshake (a bad record, an unexpected message)
   unusable,          // an earlier error already ended this connection
+  bad_trust_store,   // a client's CA PEM holds no certificate, or one that does not parse
+  verify_failed,     // the server's certificate did not verify (chain, dates or name)
 };
 
 struct TlsError {
@@ -86,6 +89,12 @@ class TlsContext {
   // be passed as both.
   static Result<TlsContext, TlsError> from_pem(std::string_view chain_pem, std::string_view key_pem);
 
+  // A client's context (qmail-remote): the same versions, suites and groups
+  // as the server's. `trust_pem` holds the CA certificates that verifying
+  // connections check the server's chain against (empty: none, and only
+  // unverified connections can be made). No client certificate is sent.
+  static Result<TlsContext, TlsError> client(std::string_view trust_pem);
+
   TlsContext(TlsContext&&) noexcept = default;
   TlsContext& operator=(TlsContext&&) noexcept = default;
   TlsContext(const TlsContext&) = delete;
@@ -117,7 +126,7 @@ struct SocketState {
 };
 }  // namespace detail
 
-// The server side of one TLS connection. The descriptor is not owned: the
+// One TLS connection, server or client side. The descriptor is not owned: the
 // caller (the SMTP session) keeps it open for as long as this object lives
 // and closes it afterwards. It must be a connected stream socket; its
 // blocking mode is left alone (every recv and send is MSG_DONTWAIT, and
@@ -128,6 +137,16 @@ class TlsConnection {
   // been written and the SMTP layer has discarded every byte it had read
   // beyond the STARTTLS line: the handshake reads only from `fd`.
   static Result<TlsConnection, TlsError> accept(const TlsContext& context, int fd, Deadline deadline);
+
+  // Runs the client handshake on `fd`, after the server's 220 to STARTTLS
+  // (the SMTP layer must hold no byte read beyond that reply: any byte the
+  // server sent early is dropped with the plaintext buffer). `server_name`
+  // goes out as SNI when it is a name, not an address. With `verify`, the
+  // chain must lead to the context's trust anchors, be in date, and name
+  // `server_name` (a DNS name, wildcards in the leftmost label only), or the
+  // handshake fails with verify_failed and the verifier's reason.
+  static Result<TlsConnection, TlsError> connect(const TlsContext& context, int fd, std::string_view server_name,
+                                                 bool verify, Deadline deadline);
 
   // Reads decrypted bytes into `buffer`: at least one, or 0 when the client
   // closed (peer_close() tells close_notify from a bare end of file). An
@@ -172,4 +191,4 @@ class TlsConnection {
   PeerClose peer_close_ = PeerClose::none;
 };
 
-}  // namespace qcell::smtpd
+}  // namespace qcell::tls

@@ -1,7 +1,7 @@
-// tls_server.cc — STARTTLS's TLS layer (tls_server.h). The PEM bytes are the
+// tls_connection.cc — STARTTLS's TLS layer (tls_connection.h). The PEM bytes are the
 // administrator's; every byte from the socket is hostile and reaches only
 // OpenSSL's record layer, through the socket BIO below.
-#include "qmail-smtpd/tls_server.h"
+#include "tls/tls_connection.h"
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -19,7 +20,7 @@
 #include <cstring>
 #include <iterator>
 
-namespace qcell::smtpd {
+namespace qcell::tls {
 
 namespace {
 
@@ -43,8 +44,10 @@ constexpr Entry entries[] = {
     {TlsErrc::system, "system", "socket error"},
     {TlsErrc::protocol, "protocol", "TLS protocol error"},
     {TlsErrc::unusable, "unusable", "the TLS connection already failed"},
+    {TlsErrc::bad_trust_store, "bad_trust_store", "bad CA certificates PEM"},
+    {TlsErrc::verify_failed, "verify_failed", "the server's certificate did not verify"},
 };
-static_assert(std::size(entries) == static_cast<std::size_t>(TlsErrc::unusable) + 1);
+static_assert(std::size(entries) == static_cast<std::size_t>(TlsErrc::verify_failed) + 1);
 constexpr bool in_order() {
   std::size_t index = 0;
   for (const Entry& entry : entries) {
@@ -290,6 +293,72 @@ TlsError connection_error(int ssl_error, const detail::SocketState& state, TlsEr
   return openssl_error(ssl_kind, "SSL_get_error " + std::to_string(ssl_error));
 }
 
+// What both ends set (docs/smtpd-tls.md says why each): TLS 1.2 or later,
+// no compression (CRIME), no renegotiation at all, no session tickets and
+// no session cache (each connection is a cell of its own, so a ticket key
+// or cache made here could never resume anything), the suites and groups
+// above, and buffers freed while a connection is idle (write_all loops
+// over partial writes).
+Status<TlsError> apply_common_settings(SSL_CTX* ctx) {
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    return fail(openssl_error(TlsErrc::context, "minimum version"));
+  }
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  SSL_CTX_clear_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);  // an EOF without close_notify is told apart
+  if (SSL_CTX_set_num_tickets(ctx, 0) != 1) return fail(openssl_error(TlsErrc::context, "tickets"));
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_security_level(ctx, security_level);
+  if (SSL_CTX_set_cipher_list(ctx, tls12_ciphers) != 1) return fail(openssl_error(TlsErrc::context, "ciphers"));
+  if (SSL_CTX_set_ciphersuites(ctx, tls13_suites) != 1) return fail(openssl_error(TlsErrc::context, "suites"));
+  if (SSL_CTX_set1_groups_list(ctx, key_groups) != 1) return fail(openssl_error(TlsErrc::context, "groups"));
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
+  return {};
+}
+
+// The handshake of either side on a fresh SSL, each wait bounded by `deadline`.
+Status<TlsError> run_handshake(SSL* ssl, detail::SocketState& state, Deadline deadline) {
+  for (;;) {
+    ERR_clear_error();
+    state.last_errno = 0;
+    int done = SSL_do_handshake(ssl);
+    if (done == 1) break;
+    int ssl_error = SSL_get_error(ssl, done);
+    if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
+      short events = ssl_error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+      if (auto waited = wait_for(state.fd, events, deadline, "during the handshake"); !waited) {
+        return fail(waited.error());
+      }
+      continue;
+    }
+    // A chain or name the verifier refused: say what it found, not only
+    // OpenSSL's "certificate verify failed".
+    long verified = SSL_get_verify_result(ssl);
+    if (ssl_error == SSL_ERROR_SSL && verified != X509_V_OK) {
+      ERR_clear_error();
+      return fail(make_error(TlsErrc::verify_failed, X509_verify_cert_error_string(verified)));
+    }
+    return fail(connection_error(ssl_error, state, TlsErrc::handshake));
+  }
+  ERR_clear_error();
+  return {};
+}
+
+// A fresh SSL of `context` reading and writing `state`'s descriptor
+// through the socket BIO.
+Result<SSL*, TlsError> new_connection(SSL_CTX* context, detail::SocketState& state) {
+  SSL* ssl = SSL_new(context);
+  if (ssl == nullptr) return fail(openssl_error(TlsErrc::connection_setup, "SSL_new"));
+  BIO* bio = BIO_new(socket_method());
+  if (bio == nullptr) {
+    SSL_free(ssl);
+    return fail(openssl_error(TlsErrc::connection_setup, "BIO_new"));
+  }
+  BIO_set_data(bio, &state);
+  BIO_set_init(bio, 1);
+  SSL_set_bio(ssl, bio, bio);  // the SSL owns the BIO from here
+  return ssl;
+}
+
 }  // namespace
 
 std::string_view tls_error_name(TlsErrc kind) noexcept { return entry_for(kind).name; }
@@ -326,27 +395,11 @@ Result<TlsContext, TlsError> TlsContext::from_pem(std::string_view chain_pem, st
   std::unique_ptr<SSL_CTX, Free> context(SSL_CTX_new(TLS_server_method()));
   if (!context) return fail(openssl_error(TlsErrc::context, "SSL_CTX_new"));
   SSL_CTX* ctx = context.get();
-
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-    return fail(openssl_error(TlsErrc::context, "minimum version"));
-  }
-  // Server preference; no compression (CRIME); no renegotiation at all; no
-  // session tickets and no session cache: each connection is a cell of its
-  // own, so a ticket key or cache made here could never resume anything.
-  SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA | SSL_OP_NO_COMPRESSION |
-                               SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
-  SSL_CTX_clear_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);  // an EOF without close_notify is told apart
-  if (SSL_CTX_set_num_tickets(ctx, 0) != 1) return fail(openssl_error(TlsErrc::context, "tickets"));
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_security_level(ctx, security_level);
-  if (SSL_CTX_set_cipher_list(ctx, tls12_ciphers) != 1) return fail(openssl_error(TlsErrc::context, "ciphers"));
-  if (SSL_CTX_set_ciphersuites(ctx, tls13_suites) != 1) return fail(openssl_error(TlsErrc::context, "suites"));
-  if (SSL_CTX_set1_groups_list(ctx, key_groups) != 1) return fail(openssl_error(TlsErrc::context, "groups"));
+  if (auto common = apply_common_settings(ctx); !common) return fail(common.error());
+  // Server preference.
+  SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA);
   // No client certificates are asked for; no trust store is loaded.
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-  // Buffers freed while a connection is idle (most of an SMTP session);
-  // write_all loops over partial writes.
-  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE);
 
   auto leaf = load_chain(ctx, chain_pem);
   if (!leaf) return fail(leaf.error());
@@ -376,29 +429,69 @@ Result<TlsConnection, TlsError> TlsConnection::accept(const TlsContext& context,
   ERR_clear_error();
   auto state = std::make_unique<detail::SocketState>();
   state->fd = fd;
-  std::unique_ptr<SSL, Free> ssl(SSL_new(context.context_.get()));
-  if (!ssl) return fail(openssl_error(TlsErrc::connection_setup, "SSL_new"));
-  BIO* bio = BIO_new(socket_method());
-  if (bio == nullptr) return fail(openssl_error(TlsErrc::connection_setup, "BIO_new"));
-  BIO_set_data(bio, state.get());
-  BIO_set_init(bio, 1);
-  SSL_set_bio(ssl.get(), bio, bio);  // the SSL owns the BIO from here
+  auto made = new_connection(context.context_.get(), *state);
+  if (!made) return fail(made.error());
+  std::unique_ptr<SSL, Free> ssl(*made);
   SSL_set_accept_state(ssl.get());
+  if (auto done = run_handshake(ssl.get(), *state, deadline); !done) return fail(done.error());
+  return TlsConnection(std::move(state), std::move(ssl));
+}
 
-  for (;;) {
-    ERR_clear_error();
-    state->last_errno = 0;
-    int done = SSL_do_handshake(ssl.get());
-    if (done == 1) break;
-    int ssl_error = SSL_get_error(ssl.get(), done);
-    if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
-      short events = ssl_error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-      if (auto waited = wait_for(fd, events, deadline, "during the handshake"); !waited) return fail(waited.error());
-      continue;
-    }
-    return fail(connection_error(ssl_error, *state, TlsErrc::handshake));
-  }
+Result<TlsContext, TlsError> TlsContext::client(std::string_view trust_pem) {
+  if (auto ready = initialise_tls_library(); !ready) return fail(ready.error());
   ERR_clear_error();
+  std::unique_ptr<SSL_CTX, Free> context(SSL_CTX_new(TLS_client_method()));
+  if (!context) return fail(openssl_error(TlsErrc::context, "SSL_CTX_new"));
+  SSL_CTX* ctx = context.get();
+  if (auto common = apply_common_settings(ctx); !common) return fail(common.error());
+  if (!trust_pem.empty()) {
+    auto bio = memory_bio(trust_pem, TlsErrc::bad_trust_store);
+    if (!bio) return fail(bio.error());
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    std::size_t loaded = 0;
+    for (;;) {
+      X509Owner certificate(PEM_read_bio_X509(bio->get(), nullptr, refuse_passphrase, nullptr), &X509_free);
+      if (!certificate) break;
+      if (X509_STORE_add_cert(store, certificate.get()) != 1) {
+        return fail(openssl_error(TlsErrc::bad_trust_store, "certificate " + std::to_string(loaded + 1)));
+      }
+      ++loaded;
+    }
+    unsigned long last = ERR_peek_last_error();
+    if (loaded == 0 || ERR_GET_LIB(last) != ERR_LIB_PEM || ERR_GET_REASON(last) != PEM_R_NO_START_LINE) {
+      return fail(openssl_error(TlsErrc::bad_trust_store, "certificate " + std::to_string(loaded + 1)));
+    }
+    ERR_clear_error();
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);  // each connection chooses (connect)
+  return TlsContext(std::move(context));
+}
+
+Result<TlsConnection, TlsError> TlsConnection::connect(const TlsContext& context, int fd, std::string_view server_name,
+                                                       bool verify, Deadline deadline) {
+  if (!context.context_) return fail(make_error(TlsErrc::connection_setup, "no context (moved from)"));
+  ERR_clear_error();
+  auto state = std::make_unique<detail::SocketState>();
+  state->fd = fd;
+  auto made = new_connection(context.context_.get(), *state);
+  if (!made) return fail(made.error());
+  std::unique_ptr<SSL, Free> ssl(*made);
+  const std::string name(server_name);
+  // SNI for names only (RFC 6066: never an address literal).
+  const bool is_address = !name.empty() && (name.front() == '[' || name.find_first_not_of("0123456789.") == std::string::npos ||
+                                            name.find(':') != std::string::npos);
+  if (!name.empty() && !is_address && SSL_set_tlsext_host_name(ssl.get(), name.c_str()) != 1) {
+    return fail(openssl_error(TlsErrc::connection_setup, "server name"));
+  }
+  if (verify) {
+    SSL_set_hostflags(ssl.get(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    if (name.empty() || SSL_set1_host(ssl.get(), name.c_str()) != 1) {
+      return fail(make_error(TlsErrc::connection_setup, "no host name to verify the certificate against"));
+    }
+    SSL_set_verify(ssl.get(), SSL_VERIFY_PEER, nullptr);
+  }
+  SSL_set_connect_state(ssl.get());
+  if (auto done = run_handshake(ssl.get(), *state, deadline); !done) return fail(done.error());
   return TlsConnection(std::move(state), std::move(ssl));
 }
 
@@ -490,4 +583,4 @@ void TlsConnection::shutdown(Deadline deadline) noexcept {
   ERR_clear_error();
 }
 
-}  // namespace qcell::smtpd
+}  // namespace qcell::tls

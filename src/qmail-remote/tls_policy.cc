@@ -1,0 +1,131 @@
+// tls_policy.cc — control/tlsdestinations (tls_policy.h): levels, CA file
+// paths, and the lookup shared with control/smtproutes.
+#include "qmail-remote/tls_policy.h"
+
+#include <array>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace qcell::remote {
+
+namespace {
+
+struct LevelName {
+  TlsLevel level;
+  std::string_view name;
+};
+constexpr std::array<LevelName, 4> level_names = {{
+    {TlsLevel::none, "none"},
+    {TlsLevel::may, "may"},
+    {TlsLevel::encrypt, "encrypt"},
+    {TlsLevel::verify, "verify"},
+}};
+static_assert(level_names.size() == static_cast<std::size_t>(TlsLevel::verify) + 1);
+
+std::optional<TlsLevel> parse_level(std::string_view text) noexcept {
+  for (const LevelName& entry : level_names) {
+    if (entry.name == text) return entry.level;
+  }
+  return std::nullopt;
+}
+
+// An absolute path with no empty, "." or ".." part: the name the broker
+// opens is the name the administrator reads.
+bool is_plain_absolute_path(std::string_view path) noexcept {
+  if (path.size() < 2 || path.front() != '/' || path.back() == '/') return false;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+Result<TlsDestination, std::string> parse_destination(std::string_view value) {
+  std::size_t colon = value.find(':');
+  std::string_view level_text = value.substr(0, colon);
+  auto level = parse_level(level_text);
+  if (!level) return fail("level " + quote_for_error(level_text) + " is not none, may, encrypt or verify");
+  TlsDestination destination;
+  destination.level = *level;
+  if (colon == std::string_view::npos) return destination;
+  // The rest of the line is the path, colons included.
+  std::string_view path = value.substr(colon + 1);
+  if (*level != TlsLevel::verify) {
+    return fail("a CA file is only used with level verify, not " + quote_for_error(level_text));
+  }
+  if (path.empty())
+    return fail(std::string("CA file is empty (write domain:verify:/path/to/ca.pem, or drop the second ':')"));
+  if (path.front() != '/') return fail("CA file " + quote_for_error(path) + " is not an absolute path");
+  if (!is_plain_absolute_path(path)) {
+    return fail("CA file " + quote_for_error(path) +
+                " is not a plain path (no '.', '..' or empty parts, no trailing '/')");
+  }
+  destination.ca_file = std::string(path);
+  return destination;
+}
+
+}  // namespace
+
+std::string_view tls_level_name(TlsLevel level) noexcept {
+  auto index = static_cast<std::size_t>(level);
+  return index < level_names.size() ? level_names[index].name : std::string_view("unknown");
+}
+
+Result<TlsPolicy, RouteError> parse_tls_policy(std::span<const std::string> lines) {
+  TlsPolicy policy;
+  std::map<std::string, std::size_t, std::less<>> first_line;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::size_t number = i + 1;
+    auto failure = [number](std::string text) { return fail(RouteError{number, std::move(text)}); };
+    if (auto error = check_route_line(lines[i])) return failure(*error);
+    if (policy.entries.size() == route_limits::entries) {
+      return failure("more than " + std::to_string(route_limits::entries) + " entries");
+    }
+    auto split = split_route_line(lines[i], "domain:level");
+    if (!split) return failure(split.error());
+    auto key = parse_route_key(split->first);
+    if (!key) return failure(key.error());
+    auto destination = parse_destination(split->second);
+    if (!destination) return failure(destination.error());
+    auto [seen, inserted] = first_line.emplace(*key, number);
+    if (!inserted) return failure(repeated_key_error(*key, seen->second));
+    policy.entries.emplace_back(std::move(*key), std::move(*destination));
+  }
+  return policy;
+}
+
+TlsDestination find_tls_destination(const TlsPolicy& policy, std::string_view domain, bool always_require) {
+  TlsDestination found;
+  bool matched = false;
+  for (const std::string& key : route_lookup_keys(domain)) {
+    for (const auto& [entry_key, destination] : policy.entries) {
+      if (entry_key == key) {
+        found = destination;
+        matched = true;
+        break;
+      }
+    }
+    if (matched) break;
+  }
+  if (always_require && (found.level == TlsLevel::none || found.level == TlsLevel::may)) {
+    found.level = TlsLevel::encrypt;
+  }
+  return found;
+}
+
+std::vector<std::string> tls_ca_files(const TlsPolicy& policy) {
+  std::vector<std::string> files;
+  std::set<std::string_view> seen;
+  for (const auto& entry : policy.entries) {
+    const std::string& file = entry.second.ca_file;
+    if (!file.empty() && seen.insert(file).second) files.push_back(file);
+  }
+  return files;
+}
+
+}  // namespace qcell::remote
