@@ -1,7 +1,7 @@
 # bench/lib.sh — shell functions shared by the benchmarks that run qcell
 # against Debian's Postfix on the same machine (bench/smtpd/run,
-# bench/end-to-end/run). Sourced by them, never run. Details of the Postfix
-# set-up and its pitfalls: bench/smtpd/README.md.
+# bench/end-to-end/run, bench/relay/run). Sourced by them, never run.
+# Details of the Postfix set-up and its pitfalls: bench/smtpd/README.md.
 #
 # The caller runs under `set -euo pipefail`, as root, and sets these before
 # it calls the functions that use them:
@@ -16,8 +16,10 @@
 #   broker          the pid of the running qcell broker, or empty
 #   policy_dir      qcell's policies (default $top/policy)
 #   messages, sessions, load_limit   one load (smtp-source)
+#   load_rcpt       its recipient, if not bench@bench.test (bench/relay/run)
 # Everything listens on 127.0.0.1 only, and Postfix's default and relay
-# transports are error:, so nothing it accepts can leave the machine.
+# transports are error:, so nothing it accepts can leave the machine
+# (bench/relay/run routes its one test domain to a sink on loopback).
 # shellcheck shell=bash disable=SC2154,SC2034
 
 die() { echo "$bench_name: $*" >&2; exit 1; }
@@ -26,16 +28,17 @@ now() { date +%s.%N; }
 count_files() { find "$@" -type f 2>/dev/null | wc -l; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-# 0 when something answers on 127.0.0.1:PORT with an SMTP 220 banner within
-# SECONDS (it then says QUIT).
+# banner PORT SECONDS [ADDRESS]: 0 when something answers on ADDRESS
+# (default 127.0.0.1):PORT with an SMTP 220 banner within SECONDS (it then
+# says QUIT).
 banner() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$1" "$2" "${3:-127.0.0.1}" <<'PY'
 import socket, sys, time
-port, limit = int(sys.argv[1]), float(sys.argv[2])
+port, limit, address = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 deadline = time.monotonic() + limit
 while True:
     try:
-        with socket.create_connection(('127.0.0.1', port), timeout=5) as s:
+        with socket.create_connection((address, port), timeout=5) as s:
             s.settimeout(5)
             data = b''
             while b'\n' not in data:
@@ -53,7 +56,9 @@ while True:
     time.sleep(0.1)
 PY
 }
-port_in_use() { timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+# port_in_use PORT [ADDRESS]: 0 when something listens on ADDRESS (default
+# 127.0.0.1):PORT.
+port_in_use() { timeout 3 bash -c "exec 3<>/dev/tcp/${2:-127.0.0.1}/$1" 2>/dev/null; }
 
 # --- Postfix -----------------------------------------------------------------
 
@@ -250,16 +255,16 @@ kill_qcell() {
 
 # smtp_load PORT NAME [MESSAGES]: Postfix's smtp-source sends MESSAGES
 # (default $messages) messages of 5 KiB from sender@bench.test to
-# bench@bench.test over $sessions sessions, bounded by $load_limit seconds,
-# its output in $work/smtp-source-NAME.out; prints when it began and ended
-# (seconds since the epoch, after a sync), or fails with the end of its
-# output.
+# ${load_rcpt:-bench@bench.test} over $sessions sessions, bounded by
+# $load_limit seconds, its output in $work/smtp-source-NAME.out; prints
+# when it began and ended (seconds since the epoch, after a sync), or fails
+# with the end of its output.
 smtp_load() {
   local port=$1 name=$2 count=${3:-$messages} begin end rc=0
   sync
   begin=$(now)
   timeout "$load_limit" smtp-source -s "$sessions" -m "$count" -l 5120 -M bench.test \
-    -f sender@bench.test -t bench@bench.test "127.0.0.1:$port" >"$work/smtp-source-$name.out" 2>&1 || rc=$?
+    -f sender@bench.test -t "${load_rcpt:-bench@bench.test}" "127.0.0.1:$port" >"$work/smtp-source-$name.out" 2>&1 || rc=$?
   end=$(now)
   if [[ $rc -ne 0 ]]; then
     echo "$bench_name: smtp-source against $name failed (exit $rc$([[ $rc -eq 124 ]] && echo ", timed out after $load_limit s")):" >&2

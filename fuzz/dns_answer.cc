@@ -77,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   addresses.insert(addresses.end(), v6.begin(), v6.end());
 
   std::vector<MxHost> hosts;
+  hosts.reserve(mx.size() + 1);
   for (const MxRecord& record : mx) hosts.push_back(MxHost{record.exchange, record.preference, addresses});
   if (hosts.empty()) hosts.push_back(MxHost{"fallback", 0, addresses});
   std::vector<IpAddress> ipme;

@@ -46,9 +46,9 @@ constexpr std::size_t max_addresses = 64;
 const std::array<IpAddress, 8>& pool() {
   static const std::array<IpAddress, 8> addresses = [] {
     std::array<IpAddress, 8> result{};
-    const char* texts[] = {"192.0.2.1",   "192.0.2.2",   "198.51.100.1", "127.0.0.1",
-                           "2001:db8::1", "2001:db8::2", "::1",          "::ffff:192.0.2.1"};
-    for (std::size_t i = 0; i < result.size(); ++i) result[i] = *qcell::remote::parse_ip_address(texts[i]);
+    constexpr std::array<const char*, 8> texts = {"192.0.2.1",   "192.0.2.2",   "198.51.100.1", "127.0.0.1",
+                                                  "2001:db8::1", "2001:db8::2", "::1",          "::ffff:192.0.2.1"};
+    for (std::size_t i = 0; i < result.size(); ++i) result.at(i) = *qcell::remote::parse_ip_address(texts.at(i));
     return result;
   }();
   return addresses;
@@ -98,11 +98,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 2:
         if (hosts.empty() || hosts.back().addresses.size() >= max_addresses) return 0;
-        hosts.back().addresses.push_back(pool()[reader.byte() % pool().size()]);
+        hosts.back().addresses.push_back(pool().at(reader.byte() % pool().size()));
         break;
       case 3:
         if (ipme.size() >= max_addresses) return 0;
-        ipme.push_back(pool()[reader.byte() % pool().size()]);
+        ipme.push_back(pool().at(reader.byte() % pool().size()));
         break;
       case 4:
         if (hosts.empty() || hosts.back().addresses.size() >= max_addresses) return 0;

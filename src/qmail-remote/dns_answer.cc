@@ -11,6 +11,7 @@
 #include <array>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,12 @@ AnswerErrc errc_of(int status) noexcept { return status == ARES_ENODATA ? Answer
 // c-ares takes the length as an int; beyond 65535 bytes it is no DNS message.
 bool fits(std::span<const unsigned char> packet) noexcept {
   return !packet.empty() && packet.size() <= dns_answer_limits::packet;
+}
+
+// How many entries c-ares filled, never more than the array holds.
+std::size_t filled(int count) noexcept {
+  if (count <= 0) return 0;
+  return std::min(static_cast<std::size_t>(count), dns_answer_limits::addresses);
 }
 
 }  // namespace
@@ -69,18 +76,18 @@ Result<std::vector<IpAddress>, AnswerErrc> read_address_answer(std::span<const u
     std::array<ares_addrttl, dns_answer_limits::addresses> found{};
     int status = ares_parse_a_reply(packet.data(), static_cast<int>(packet.size()), nullptr, found.data(), &count);
     if (status != ARES_SUCCESS) return fail(errc_of(status));
-    for (int i = 0; i < count && static_cast<std::size_t>(i) < found.size(); ++i) {
+    for (const ares_addrttl& entry : std::span(found).first(filled(count))) {
       std::array<std::uint8_t, 4> bytes{};
-      std::memcpy(bytes.data(), &found[static_cast<std::size_t>(i)].ipaddr, bytes.size());
+      std::memcpy(bytes.data(), &entry.ipaddr, bytes.size());
       addresses.push_back(ipv4_address(bytes));
     }
   } else if (family == AF_INET6) {
     std::array<ares_addr6ttl, dns_answer_limits::addresses> found{};
     int status = ares_parse_aaaa_reply(packet.data(), static_cast<int>(packet.size()), nullptr, found.data(), &count);
     if (status != ARES_SUCCESS) return fail(errc_of(status));
-    for (int i = 0; i < count && static_cast<std::size_t>(i) < found.size(); ++i) {
+    for (const ares_addr6ttl& entry : std::span(found).first(filled(count))) {
       std::array<std::uint8_t, 16> bytes{};
-      std::memcpy(bytes.data(), &found[static_cast<std::size_t>(i)].ip6addr, bytes.size());
+      std::memcpy(bytes.data(), &entry.ip6addr, bytes.size());
       addresses.push_back(ipv6_address(bytes));
     }
   } else {

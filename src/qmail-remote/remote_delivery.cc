@@ -162,12 +162,16 @@ Route find_route(const RemoteSetup& setup, const std::string& host) {
   if (auto literal = parse_address_literal(host)) {
     return plan({MxHost{host, 0, {*literal}}}, setup, 25, false, host);
   }
-  auto resolver = Resolver::make(setup.dns_servers);
-  if (!resolver) return route_failure(RemoteVerdict::deferral, "Unable to use DNS: " + resolver.error() + ". (#4.3.0)");
-  if (auto route = find_smtp_route(setup.routes, host); route && !route->relay.empty()) {
+  const auto route = find_smtp_route(setup.routes, host);
+  if (route && !route->relay.empty()) {
     if (auto literal = parse_address_literal(route->relay)) {
       return plan({MxHost{route->relay, 0, {*literal}}}, setup, route->port, false, route->relay, SelfCheck::exempt);
     }
+  }
+  // From here on DNS is needed.
+  auto resolver = Resolver::make(setup.dns_servers);
+  if (!resolver) return route_failure(RemoteVerdict::deferral, "Unable to use DNS: " + resolver.error() + ". (#4.3.0)");
+  if (route && !route->relay.empty()) {
     return address_route(*resolver, route->relay, setup, route->port, SelfCheck::exempt);
   }
   std::vector<Lookup> mx{Lookup{host, ns_t_mx, {}, {}, {}}};

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -150,6 +151,14 @@ class Link {
   std::string buffer_;
 };
 
+// Every write is a whole command batch or body chunk: Nagle's algorithm
+// would only hold the last one back until the server's delayed ACK
+// (40 ms on Linux) for nothing. Best effort.
+void no_delay(int fd) {
+  const int on = 1;
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+}
+
 // A TCP connection to `target`, or why not.
 Result<UniqueFd, std::string> connect_to(const ServerTarget& target, std::chrono::seconds timeout) {
   sockaddr_storage address{};
@@ -169,7 +178,10 @@ Result<UniqueFd, std::string> connect_to(const ServerTarget& target, std::chrono
   }
   UniqueFd socket(::socket(target.address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!socket) return fail(std::string("socket: ") + ::strerror(errno));
-  if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), length) == 0) return socket;
+  if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), length) == 0) {
+    no_delay(socket.get());
+    return socket;
+  }
   if (errno != EINPROGRESS) return fail(std::string(::strerror(errno)));
   if (!wait_for(socket.get(), POLLOUT, SteadyClock::now() + timeout)) {
     return fail("timed out after " + std::to_string(timeout.count()) + " s");
@@ -178,6 +190,7 @@ Result<UniqueFd, std::string> connect_to(const ServerTarget& target, std::chrono
   socklen_t size = sizeof error;
   if (::getsockopt(socket.get(), SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
   if (error != 0) return fail(std::string(::strerror(error)));
+  no_delay(socket.get());
   return socket;
 }
 
@@ -439,11 +452,11 @@ class Dialogue {
       }
       if (got == 0) break;
       offset += got;
-      out.clear();
       encoder.feed(std::string_view(chunk.data(), static_cast<std::size_t>(got)), out);
+      if (out.size() < chunk_size) continue;  // a small message goes out in one write with its end
       if (auto sent = link_.send(out, deadline()); !sent) return fail(sent.error());
+      out.clear();
     }
-    out.clear();
     encoder.finish(out);
     return link_.send(out, deadline());
   }

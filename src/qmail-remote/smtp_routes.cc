@@ -82,7 +82,7 @@ std::string describe(std::string_view file_name, const RouteError& error) {
 }
 
 std::string quote_for_error(std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
+  constexpr std::string_view hex = "0123456789abcdef";
   std::string quoted = "'";
   std::size_t shown = 0;
   for (char c : text) {

@@ -72,8 +72,10 @@ Result<TlsDestination, std::string> parse_destination(std::string_view value) {
 }  // namespace
 
 std::string_view tls_level_name(TlsLevel level) noexcept {
-  auto index = static_cast<std::size_t>(level);
-  return index < level_names.size() ? level_names[index].name : std::string_view("unknown");
+  for (const LevelName& entry : level_names) {
+    if (entry.level == level) return entry.name;
+  }
+  return "unknown";
 }
 
 Result<TlsPolicy, RouteError> parse_tls_policy(std::span<const std::string> lines) {
