@@ -22,6 +22,7 @@
 #include "core/policy.h"
 #include "require.h"
 
+using qcell_fuzz::printable;
 using qcell_fuzz::require;
 
 namespace {
@@ -44,13 +45,6 @@ std::string_view first_word(std::string_view line) {
   if (start == std::string_view::npos) return {};
   line.remove_prefix(start);
   return line.substr(0, line.find_first_of(" \t\r"));
-}
-
-bool printable(std::string_view text) {
-  for (char c : text) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
-  return true;
 }
 
 bool whole_file_only(qcell::PolicyErrc code) {

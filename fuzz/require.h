@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <span>
+#include <string_view>
 
 #include "core/byte_buffer.h"
 
@@ -12,6 +13,11 @@ namespace qcell_fuzz {
 
 inline void require(bool condition) {
   if (!condition) __builtin_trap();
+}
+
+// Whether `text` is printable ASCII only (what an error message may hold).
+inline bool printable(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
 // Whether an encoder's output is exactly the frame it was decoded from.

@@ -25,6 +25,7 @@
 
 using qcell::remote::SmtpRoute;
 using qcell::remote::SmtpRoutes;
+using qcell_fuzz::printable;
 using qcell_fuzz::require;
 
 namespace {
@@ -41,10 +42,6 @@ std::optional<SmtpRoute> naive_find(const SmtpRoutes& routes, std::string_view d
     }
   }
   return std::nullopt;
-}
-
-bool printable(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 using qcell::remote::TlsDestination;
 using qcell::remote::TlsLevel;
 using qcell::remote::TlsPolicy;
+using qcell_fuzz::printable;
 using qcell_fuzz::require;
 
 namespace {
@@ -37,10 +38,6 @@ TlsDestination naive_find(const TlsPolicy& policy, std::string_view domain) {
     }
   }
   return TlsDestination{};
-}
-
-bool printable(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
 }  // namespace

@@ -56,6 +56,22 @@ endfunction()
 # with the core library built for cells, and, in sanitizer builds, built
 # without sanitizers (their runtimes cannot be linked statically; see
 # src/core/CMakeLists.txt).
+# NAME: the cells' copy of program library LIBRARY. Cells are static-pie,
+# and sanitizer runtimes cannot be linked statically: in sanitizer builds
+# it is an uninstrumented build of SOURCES linked with LIBRARIES (the
+# *_cell copies of the libraries LIBRARY links); otherwise LIBRARY itself.
+function(qcell_add_cell_library name library)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  if(QCELL_SANITIZE)
+    add_library(${name} STATIC ${ARG_SOURCES})
+    target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_compile_options(${name} PRIVATE -fno-sanitize=all)
+    target_link_libraries(${name} PUBLIC ${ARG_LIBRARIES})
+  else()
+    add_library(${name} ALIAS ${library})
+  endif()
+endfunction()
+
 function(qcell_add_cell name)
   qcell_add_executable(${name} ${ARGN})
   target_link_options(${name} PRIVATE -static-pie)

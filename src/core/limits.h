@@ -132,6 +132,23 @@ inline constexpr std::size_t command_job = 256 * 1024;
 // a temporary failure (and its cell is killed when qmail-local ends).
 inline constexpr std::uint64_t command_seconds = 86400;
 
+// qmail-remote: one line of a server's reply, line end included (RFC 5321
+// section 4.5.3.1.5 sets 512; servers add long enhanced-status texts; the
+// same 2048 as smtp_command_line), and the lines of one reply (an EHLO
+// reply lists about a dozen extensions).
+inline constexpr std::size_t smtp_reply_line = 2048;
+inline constexpr std::size_t smtp_reply_lines = 100;
+
+// qmail-remote: MX records kept from one DNS answer (the most preferred),
+// and addresses kept from one A or AAAA answer. Real domains publish a
+// handful; 64 hosts at 64 addresses bound one delivery's plan.
+inline constexpr std::size_t dns_mx_records = 64;
+inline constexpr std::size_t dns_addresses = 64;
+
+// qmail-remote: addresses tried per delivery (qmail tried every one; a long
+// MX list of dead hosts would hold the cell for hours).
+inline constexpr std::size_t remote_targets = 16;
+
 // Local injectors (bin/qmail-queue) one uid other than root may have
 // connected at once, so that one user cannot take every injection slot.
 inline constexpr std::size_t queue_injectors_per_user = 16;
@@ -215,6 +232,11 @@ inline constexpr LimitEntry table[] = {
     {"command_cells", command_cells, "cells", "one per qmail-local at most; past it spawn-command is busy"},
     {"command_job", command_job, "bytes", "a .qmail line and qmail-command's variables"},
     {"command_seconds", command_seconds, "seconds", "qmail-local's alarm around a Maildir write"},
+    {"smtp_reply_line", smtp_reply_line, "bytes", "one line of a remote server's reply"},
+    {"smtp_reply_lines", smtp_reply_lines, "lines", "one reply of a remote server"},
+    {"dns_mx_records", dns_mx_records, "records", "MX records kept from one answer"},
+    {"dns_addresses", dns_addresses, "addresses", "addresses kept from one A or AAAA answer"},
+    {"remote_targets", remote_targets, "addresses", "tried per remote delivery"},
     {"queue_injectors_per_user", queue_injectors_per_user, "injections", "one user cannot take every slot"},
     {"queue_job_idle_seconds", queue_job_idle_seconds, "seconds", "longer than timeoutsmtpd"},
     {"queue_job_lifetime_seconds", queue_job_lifetime_seconds, "seconds", "qmail-queue's alarm"},

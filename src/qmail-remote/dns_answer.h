@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "core/limits.h"
 #include "core/result.h"
 #include "qmail-remote/ip_address.h"
 #include "qmail-remote/mx_plan.h"
@@ -23,12 +24,10 @@ namespace qcell::remote {
 namespace dns_answer_limits {
 // The largest DNS message (its length is a 16-bit number over TCP).
 inline constexpr std::size_t packet = 65535;
-// MX records kept from one answer, the most preferred first. Real domains
-// publish a handful; 64 hosts at 64 addresses each bound one delivery's
-// plan to 4096 targets.
-inline constexpr std::size_t mx_records = 64;
-// Addresses kept from one A or AAAA answer, in answer order.
-inline constexpr std::size_t addresses = 64;
+// MX records kept from one answer, the most preferred first, and
+// addresses kept from one A or AAAA answer, in answer order (core/limits.h).
+inline constexpr std::size_t mx_records = limits::dns_mx_records;
+inline constexpr std::size_t addresses = limits::dns_addresses;
 }  // namespace dns_answer_limits
 
 enum class AnswerErrc : std::uint8_t {

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 
+#include "core/limits.h"
 #include "core/log_line.h"
 #include "qmail-remote/data_encoder.h"
 #include "qmail-remote/dns_answer.h"
@@ -22,9 +23,8 @@ namespace {
 // Every DNS batch (the MX records, then the addresses of the exchanges)
 // ends by then at the latest.
 constexpr std::chrono::seconds dns_deadline{60};
-// At most this many addresses are tried per delivery (qmail tried every
-// one; a long MX list of dead hosts would hold the cell for hours).
-constexpr std::size_t targets_max = 16;
+// At most this many addresses are tried per delivery (core/limits.h).
+constexpr std::size_t targets_max = limits::remote_targets;
 
 Result<std::vector<std::string>, std::string> extra_lines(const ControlSnapshot& snapshot, std::string_view name) {
   auto content = snapshot.extra(name);

@@ -15,15 +15,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.h"
+
 namespace qcell::remote {
 
-// Bytes of one reply line, line end included. RFC 5321 section 4.5.3.1.5
-// sets 512; servers add long enhanced-status texts, and the same 2048 bound
-// applies to the commands qmail-smtpd reads (limits::smtp_command_line).
-inline constexpr std::size_t reply_line_max = 2048;
-// Lines of one reply. An EHLO reply lists one extension a line; real
-// servers send about a dozen.
-inline constexpr std::size_t reply_lines_max = 100;
+// Bytes of one reply line, line end included, and lines of one reply
+// (core/limits.h says why).
+inline constexpr std::size_t reply_line_max = limits::smtp_reply_line;
+inline constexpr std::size_t reply_lines_max = limits::smtp_reply_lines;
 
 struct SmtpReply {
   int code = 0;  // 200..599 (first digit 2-5, second 0-5, third 0-9)

@@ -9,12 +9,18 @@
 // Each test has its own block of loopback addresses (127.88.N.x, N from
 // the test's place in `test_names`), so that the tests, which bind port 25
 // there, can run in parallel.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -22,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/fd.h"
 #include "delivery_root.h"
 #include "remote_peers.h"
 
@@ -50,6 +57,11 @@ constexpr const char* test_names[] = {
     "DeliversToAnotherQcell",
     "CnameToADomainWithMx",
     "VerificationFailsAgainstAnotherCa",
+    "FallsBackToHeloForAServerWithoutEsmtp",
+    "DisconnectAfterTheFinalDotIsAPossibleDuplicate",
+    "GarbageReplyIsDeferred",
+    "MessageLargerThanTheServersSizeBounces",
+    "OpportunisticTlsWithPostfix",
 };
 
 std::string slurp(const std::string& path) {
@@ -361,6 +373,88 @@ TEST_F(Remote, DeliversToAnotherQcell) {
   EXPECT_NE(other.log().find("from=alice@mx.test rcpts=1"), std::string::npos) << other.log();
   EXPECT_NE(broker_.log().find("accepted message"), std::string::npos) << broker_.log();
   EXPECT_TRUE(queue_empties(10s)) << broker_.log();
+}
+
+TEST_F(Remote, FallsBackToHeloForAServerWithoutEsmtp) {
+  // EHLO is an unknown command there (500): qmail-remote says HELO.
+  SmtpSink sink({.address = ip(1), .port = 25, .hostname = "mx1.relay.test", .no_esmtp = true});
+  ASSERT_TRUE(sink.start()) << sink.log();
+  begin("@ MX 10 mx1\nmx1 A {1}\n");
+  send_to("pia@relay.test");
+  auto got = sink.wait_for_messages(1, 20s);
+  ASSERT_EQ(got.size(), 1U) << broker_.log();
+  EXPECT_EQ(got[0].protocol, "SMTP");
+  EXPECT_EQ(got[0].mail_args, "<alice@mx.test>");  // no SIZE or BODY without EHLO
+  EXPECT_TRUE(queue_empties(10s)) << broker_.log();
+}
+
+TEST_F(Remote, DisconnectAfterTheFinalDotIsAPossibleDuplicate) {
+  SmtpSink sink({.address = ip(1), .port = 25, .hostname = "mx1.relay.test", .disconnect = "."});
+  ASSERT_TRUE(sink.start()) << sink.log();
+  begin("@ MX 10 mx1\nmx1 A {1}\n");
+  send_to("quinn@relay.test");
+  ASSERT_TRUE(log_shows("result=deferral report=")) << broker_.log();
+  EXPECT_NE(broker_.log().find("after the final dot: the message may be delivered twice. (#4.4.2)"), std::string::npos)
+      << broker_.log();
+  EXPECT_GT(queue_files(), 0U);
+}
+
+TEST_F(Remote, GarbageReplyIsDeferred) {
+  // A server of the test's own: a greeting, then a line that is not SMTP.
+  qcell::UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  ASSERT_TRUE(listener);
+  const int on = 1;
+  ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(25);
+  ASSERT_EQ(::inet_pton(AF_INET, ip(1).c_str(), &address.sin_addr), 1);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0) << ::strerror(errno);
+  ASSERT_EQ(::listen(listener.get(), 4), 0);
+  std::thread server([fd = listener.get()] {
+    pollfd ready{fd, POLLIN, 0};
+    if (::poll(&ready, 1, 30000) != 1) return;
+    qcell::UniqueFd client(::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC));
+    if (!client) return;
+    (void)qcell::write_full(client.get(), "220 garbage.test ESMTP\r\n");
+    char buffer[512];
+    pollfd in{client.get(), POLLIN, 0};
+    if (::poll(&in, 1, 10000) == 1 && ::read(client.get(), buffer, sizeof buffer) < 0) return;  // EHLO
+    (void)qcell::write_full(client.get(), "this is not SMTP\r\n");
+    if (::poll(&in, 1, 10000) == 1 && ::read(client.get(), buffer, sizeof buffer) < 0) return;  // until it goes
+  });
+  begin("@ MX 10 mx1\nmx1 A {1}\n");
+  send_to("rita@relay.test");
+  EXPECT_TRUE(log_shows("result=deferral report=")) << broker_.log();
+  EXPECT_NE(broker_.log().find("its reply is not SMTP"), std::string::npos) << broker_.log();
+  server.join();
+}
+
+TEST_F(Remote, MessageLargerThanTheServersSizeBounces) {
+  PostfixPeer postfix({.address = ip(1), .port = 25, .hostname = "mx1.relay.test", .domain = "relay.test",
+                       .settings = {"message_size_limit = 200"}});
+  ASSERT_TRUE(postfix.start()) << postfix.log();
+  begin("@ MX 10 mx1\nmx1 A {1}\n");
+  send_to("sam@relay.test");
+  const std::string bounce = bounce_text();
+  EXPECT_NE(bounce.find("more than " + ip(1) + " accepts (200). (#5.3.4)"), std::string::npos) << bounce << broker_.log();
+  EXPECT_TRUE(remote_peers::wait_for_maildir(postfix.maildir(), 1, 1s).empty());
+}
+
+TEST_F(Remote, OpportunisticTlsWithPostfix) {
+  // No tlsdestinations: level may. The certificate is not checked (its CA
+  // is nowhere), the session is encrypted all the same.
+  TestCa ca;
+  auto issued = ca.issue("mx1.relay.test");
+  ASSERT_TRUE(ca.ok() && issued.ok) << ca.log();
+  PostfixPeer postfix({.address = ip(1), .port = 25, .hostname = "mx1.relay.test", .domain = "relay.test",
+                       .tls_cert = issued.chain, .tls_key = issued.key});
+  ASSERT_TRUE(postfix.start()) << postfix.log();
+  begin("@ MX 10 mx1\nmx1 A {1}\n");
+  send_to("tom@relay.test");
+  ASSERT_EQ(remote_peers::wait_for_maildir(postfix.maildir(), 1, 30s).size(), 1U) << broker_.log() << postfix.log();
+  EXPECT_TRUE(log_shows("tls_level=may ip=" + ip(1) + " port=25 tls=TLSv1.3")) << broker_.log();
+  EXPECT_NE(broker_.log().find("verified=no"), std::string::npos) << broker_.log();
 }
 
 }  // namespace
