@@ -270,6 +270,49 @@ TEST_F(Containment, ConnectTcpReachesOnlyItsPortsAndBindsNone) {
   EXPECT_EQ(cell.ask("ping"), "ok pong");
 }
 
+// qmail-remote's own walls (its shipped policy, compiled as the broker
+// compiles it: its user, namespaces, empty root, rlimits, Landlock rules
+// and TCP ports with a route's port added) around the test cell, which
+// keeps only its own syscall list so that it can try things: it sees no
+// file, reaches TCP only on 25 and the added port, and binds nothing.
+// (Its seccomp filter is proved by unit.ShippedFilters.RemoteCell...)
+TEST_F(Containment, RemoteCellWallsAllowOnlyItsPorts) {
+  if (!sandbox::probe_walls().landlock_net) GTEST_SKIP() << "the kernel has no Landlock ABI 4 (TCP rules)";
+  Listener route = listen_on_loopback(), other = listen_on_loopback();
+  ASSERT_NE(route.port, 0u);
+  ASSERT_NE(other.port, 0u);
+  auto files = load_policies(QCELL_SOURCE_DIR "/policy");
+  ASSERT_TRUE(files.ok());
+  auto remote = std::find_if(files->begin(), files->end(), [](const PolicyFile& f) { return f.policy.cell == "qmail-remote"; });
+  ASSERT_NE(remote, files->end());
+  Installation installation{QCELL_SOURCE_DIR "/policy", QCELL_BINARY_DIR "/bin", staging_->path()};
+  auto kind = make_cell_kind(remote->policy, installation);
+  ASSERT_TRUE(kind.ok()) << kind.error();
+  const std::uint16_t ports[] = {static_cast<std::uint16_t>(route.port)};
+  ASSERT_TRUE(add_control_tcp_ports(*kind, ports).ok());
+  // bind too (qmail-remote's filter kills on it): here Landlock answers.
+  const std::string test_text = TestCell::shipped_policy_text() + "allow bind\n";
+  auto test_policy = parse_policy(as_bytes(std::string_view(test_text)));
+  ASSERT_TRUE(test_policy.ok());
+  sandbox::CellSpec spec = kind->spec;
+  spec.syscalls = TestCell::spec_from_policy(*test_policy, data_->path(), staging_->path()).syscalls;
+  spec.shared = {};  // the kind's namespaces are made per start here
+  TestCell cell;
+  ASSERT_EQ(cell.start(spec), "");
+  ASSERT_EQ(cell.ask("ping"), "ok pong");
+  EXPECT_EQ(ns_link(std::to_string(cell.pid()), "net"), ns_link("self", "net"));  // the host's network
+  EXPECT_EQ(cell.ask("open /etc/passwd"), "errno " + std::to_string(ENOENT));     // an empty root
+  EXPECT_EQ(cell.ask("open /proc/1/environ"), "errno " + std::to_string(ENOENT));
+  EXPECT_EQ(cell.ask("connect-tcp 127.0.0.1 " + std::to_string(route.port)), "ok 0");
+  EXPECT_EQ(cell.ask("connect-tcp 127.0.0.1 " + std::to_string(other.port)), refused());
+  EXPECT_EQ(cell.ask("connect-tcp 127.0.0.1 22"), refused());
+  // 25 is allowed: whatever answers (ECONNREFUSED when nothing listens
+  // there), it is not Landlock.
+  EXPECT_NE(cell.ask("connect-tcp 127.0.0.1 25"), refused());
+  EXPECT_EQ(cell.ask("bind-tcp 0"), refused());
+  EXPECT_EQ(cell.ask("bind-tcp " + std::to_string(route.port)), refused());
+}
+
 // `$control`: the policy names no port; the broker adds the control
 // files' ports to the kind (add_control_tcp_ports). Before it does, the
 // cell may connect nowhere.
