@@ -350,9 +350,9 @@ TEST(SmtpSink, AcceptsOnPort25AndSavesTheTransaction) {
   EXPECT_EQ(got[0].mail_args, "<a@b.test> SIZE=40");
   EXPECT_EQ(got[0].rcpt_args, (std::vector<std::string>{"<c@relay.test>", "<d@relay.test>"}));
   EXPECT_EQ(got[0].content, "Subject: x\n\nbody\n.dot\n");
-  // A transaction in progress is not listed; one ended by RSET is dropped.
+  // A transaction ended by RSET is dropped. (Whether one still in progress
+  // is listed depends on when smtp-sink opens its file: not checked.)
   EXPECT_EQ(c.command("MAIL FROM:<e@b.test>"), "250 2.1.0 Ok");
-  EXPECT_EQ(sink.messages().size(), 1U);
   EXPECT_EQ(c.command("RSET"), "250 2.1.0 Ok");
   EXPECT_EQ(c.command("QUIT"), "221 Bye");
   EXPECT_EQ(sink.wait_for_messages(2, 300ms).size(), 1U);
