@@ -23,7 +23,6 @@ namespace qcell {
 namespace {
 
 constexpr std::uint16_t dns_port = 53;
-constexpr std::string_view system_trust_store = "/etc/ssl/certs/ca-certificates.crt";
 
 std::span<const std::byte> bytes_of(const std::string& text) { return std::as_bytes(std::span(text.data(), text.size())); }
 
@@ -192,16 +191,13 @@ Result<RemoteControl, std::string> prepare_remote_control(const DirFd& control, 
     return fail("control/tlsdestinations line " + std::to_string(policy.error().line) + ": " + policy.error().text);
   }
   std::vector<std::string> files = remote::tls_ca_files(*policy);
-  const bool wants_system = std::any_of(policy->entries.begin(), policy->entries.end(), [](const auto& entry) {
-    return entry.second.level == remote::TlsLevel::verify && entry.second.ca_file.empty();
-  });
   for (const std::string& file : files) {
     auto pem = read_whole(file, snapshot_extra_max);
     if (!pem) return fail("control/tlsdestinations: CA file " + pem.error());
     result.extras.push_back({"ca:" + file, std::move(pem.value())});
   }
-  if (wants_system) {
-    auto pem = read_whole(std::string(system_trust_store), snapshot_extra_max);
+  if (remote::tls_uses_system_store(*policy)) {
+    auto pem = read_whole(std::string(remote::system_trust_store), snapshot_extra_max);
     if (!pem) return fail("control/tlsdestinations: the system trust store " + pem.error());
     result.extras.push_back({"ca:", std::move(pem.value())});
   }

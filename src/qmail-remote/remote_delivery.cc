@@ -304,11 +304,7 @@ Result<RemoteSetup, std::string> load_remote_setup(const ControlSnapshot& snapsh
   setup.tls_required = *required == 1;
   // The trust anchors the policy names, as the broker put them in.
   std::vector<std::string> wanted = tls_ca_files(setup.tls_policy);
-  const bool wants_system = std::any_of(setup.tls_policy.entries.begin(), setup.tls_policy.entries.end(),
-                                        [](const auto& entry) {
-                                          return entry.second.level == TlsLevel::verify && entry.second.ca_file.empty();
-                                        });
-  if (wants_system) wanted.emplace_back();
+  if (tls_uses_system_store(setup.tls_policy)) wanted.emplace_back();
   for (const std::string& file : wanted) {
     auto pem = snapshot.extra("ca:" + file);
     if (!pem) return fail("control snapshot: cannot read the CA certificates of " + file);

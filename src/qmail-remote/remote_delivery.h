@@ -24,11 +24,6 @@
 
 namespace qcell::remote {
 
-// The default system trust store, read by the broker into the snapshot as
-// the extra "ca:" when control/tlsdestinations asks for verification
-// without a CA file of its own.
-inline constexpr std::string_view system_trust_store = "/etc/ssl/certs/ca-certificates.crt";
-
 struct RemoteSetup {
   std::string helohost;
   std::chrono::seconds timeout_connect{60};

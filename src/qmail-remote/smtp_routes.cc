@@ -8,7 +8,6 @@
 // the file would expect the first to win.
 #include "qmail-remote/smtp_routes.h"
 
-#include <map>
 
 #include "core/ascii.h"
 #include "core/decimal.h"
@@ -178,35 +177,15 @@ std::vector<std::string> route_lookup_keys(std::string_view domain) {
 }
 
 Result<SmtpRoutes, RouteError> parse_smtp_routes(std::span<const std::string> lines) {
-  SmtpRoutes routes;
-  std::map<std::string, std::size_t, std::less<>> first_line;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    std::size_t number = i + 1;
-    auto failure = [number](std::string text) { return fail(RouteError{number, std::move(text)}); };
-    if (auto error = check_route_line(lines[i])) return failure(*error);
-    if (routes.entries.size() == route_limits::entries) {
-      return failure("more than " + std::to_string(route_limits::entries) + " entries");
-    }
-    auto split = split_route_line(lines[i], "domain:relay");
-    if (!split) return failure(split.error());
-    auto key = parse_route_key(split->first);
-    if (!key) return failure(key.error());
-    auto route = parse_relay(split->second);
-    if (!route) return failure(route.error());
-    auto [seen, inserted] = first_line.emplace(*key, number);
-    if (!inserted) return failure(repeated_key_error(*key, seen->second));
-    routes.entries.emplace_back(std::move(*key), std::move(*route));
-  }
-  return routes;
+  auto entries = parse_keyed_lines<SmtpRoute>(lines, "domain:relay", parse_relay);
+  if (!entries) return fail(entries.error());
+  return SmtpRoutes{std::move(entries.value())};
 }
 
 std::optional<SmtpRoute> find_smtp_route(const SmtpRoutes& routes, std::string_view domain) {
-  for (const std::string& key : route_lookup_keys(domain)) {
-    for (const auto& [entry_key, route] : routes.entries) {
-      if (entry_key == key) return route;
-    }
-  }
-  return std::nullopt;
+  const SmtpRoute* found = find_keyed(routes.entries, domain);
+  if (found == nullptr) return std::nullopt;
+  return *found;
 }
 
 }  // namespace qcell::remote

@@ -13,6 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -103,5 +105,47 @@ std::string quote_for_error(std::string_view text);
 
 // The error sentence for a key listed twice.
 std::string repeated_key_error(std::string_view key, std::size_t first_line);
+
+// The entries of a "key:value" file (smtproutes, tlsdestinations), in file
+// order: each line checked, split and keyed as above, its value read by
+// `parse_value` (std::string_view -> Result<T, std::string>); a key listed
+// twice, and more than route_limits::entries lines, are refused.
+template <class T, class ParseValue>
+Result<std::vector<std::pair<std::string, T>>, RouteError> parse_keyed_lines(std::span<const std::string> lines,
+                                                                             std::string_view example,
+                                                                             ParseValue parse_value) {
+  std::vector<std::pair<std::string, T>> entries;
+  std::map<std::string, std::size_t, std::less<>> first_line;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    std::size_t number = i + 1;
+    auto failure = [number](std::string text) { return fail(RouteError{number, std::move(text)}); };
+    if (auto error = check_route_line(lines[i])) return failure(*error);
+    if (entries.size() == route_limits::entries) {
+      return failure("more than " + std::to_string(route_limits::entries) + " entries");
+    }
+    auto split = split_route_line(lines[i], example);
+    if (!split) return failure(split.error());
+    auto key = parse_route_key(split->first);
+    if (!key) return failure(key.error());
+    auto value = parse_value(split->second);
+    if (!value) return failure(value.error());
+    auto [seen, inserted] = first_line.emplace(*key, number);
+    if (!inserted) return failure(repeated_key_error(*key, seen->second));
+    entries.emplace_back(std::move(*key), std::move(*value));
+  }
+  return entries;
+}
+
+// The value of the first key of route_lookup_keys(domain) that has an
+// entry, or null.
+template <class T>
+const T* find_keyed(const std::vector<std::pair<std::string, T>>& entries, std::string_view domain) {
+  for (const std::string& key : route_lookup_keys(domain)) {
+    for (const auto& [entry_key, value] : entries) {
+      if (entry_key == key) return &value;
+    }
+  }
+  return nullptr;
+}
 
 }  // namespace qcell::remote

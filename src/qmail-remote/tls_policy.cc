@@ -2,8 +2,8 @@
 // paths, and the lookup shared with control/smtproutes.
 #include "qmail-remote/tls_policy.h"
 
+#include <algorithm>
 #include <array>
-#include <map>
 #include <optional>
 #include <set>
 
@@ -79,45 +79,24 @@ std::string_view tls_level_name(TlsLevel level) noexcept {
 }
 
 Result<TlsPolicy, RouteError> parse_tls_policy(std::span<const std::string> lines) {
-  TlsPolicy policy;
-  std::map<std::string, std::size_t, std::less<>> first_line;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    std::size_t number = i + 1;
-    auto failure = [number](std::string text) { return fail(RouteError{number, std::move(text)}); };
-    if (auto error = check_route_line(lines[i])) return failure(*error);
-    if (policy.entries.size() == route_limits::entries) {
-      return failure("more than " + std::to_string(route_limits::entries) + " entries");
-    }
-    auto split = split_route_line(lines[i], "domain:level");
-    if (!split) return failure(split.error());
-    auto key = parse_route_key(split->first);
-    if (!key) return failure(key.error());
-    auto destination = parse_destination(split->second);
-    if (!destination) return failure(destination.error());
-    auto [seen, inserted] = first_line.emplace(*key, number);
-    if (!inserted) return failure(repeated_key_error(*key, seen->second));
-    policy.entries.emplace_back(std::move(*key), std::move(*destination));
-  }
-  return policy;
+  auto entries = parse_keyed_lines<TlsDestination>(lines, "domain:level", parse_destination);
+  if (!entries) return fail(entries.error());
+  return TlsPolicy{std::move(entries.value())};
 }
 
 TlsDestination find_tls_destination(const TlsPolicy& policy, std::string_view domain, bool always_require) {
-  TlsDestination found;
-  bool matched = false;
-  for (const std::string& key : route_lookup_keys(domain)) {
-    for (const auto& [entry_key, destination] : policy.entries) {
-      if (entry_key == key) {
-        found = destination;
-        matched = true;
-        break;
-      }
-    }
-    if (matched) break;
-  }
+  const TlsDestination* matched = find_keyed(policy.entries, domain);
+  TlsDestination found = matched != nullptr ? *matched : TlsDestination{};
   if (always_require && (found.level == TlsLevel::none || found.level == TlsLevel::may)) {
     found.level = TlsLevel::encrypt;
   }
   return found;
+}
+
+bool tls_uses_system_store(const TlsPolicy& policy) noexcept {
+  return std::any_of(policy.entries.begin(), policy.entries.end(), [](const auto& entry) {
+    return entry.second.level == TlsLevel::verify && entry.second.ca_file.empty();
+  });
 }
 
 std::vector<std::string> tls_ca_files(const TlsPolicy& policy) {

@@ -58,4 +58,9 @@ TlsDestination find_tls_destination(const TlsPolicy& policy, std::string_view do
 // the cell's snapshot).
 std::vector<std::string> tls_ca_files(const TlsPolicy& policy);
 
+// The system trust store, which the broker reads into the snapshot (as the
+// extra "ca:") when a `verify` line names no CA file of its own.
+inline constexpr std::string_view system_trust_store = "/etc/ssl/certs/ca-certificates.crt";
+bool tls_uses_system_store(const TlsPolicy& policy) noexcept;
+
 }  // namespace qcell::remote
