@@ -177,7 +177,7 @@ std::vector<std::string> route_lookup_keys(std::string_view domain) {
 }
 
 Result<SmtpRoutes, RouteError> parse_smtp_routes(std::span<const std::string> lines) {
-  auto entries = parse_keyed_lines<SmtpRoute>(lines, "domain:relay", parse_relay);
+  auto entries = read_keyed_lines<SmtpRoute>(lines, "domain:relay", parse_relay);
   if (!entries) return fail(entries.error());
   return SmtpRoutes{std::move(entries.value())};
 }

@@ -108,12 +108,13 @@ std::string repeated_key_error(std::string_view key, std::size_t first_line);
 
 // The entries of a "key:value" file (smtproutes, tlsdestinations), in file
 // order: each line checked, split and keyed as above, its value read by
-// `parse_value` (std::string_view -> Result<T, std::string>); a key listed
-// twice, and more than route_limits::entries lines, are refused.
-template <class T, class ParseValue>
-Result<std::vector<std::pair<std::string, T>>, RouteError> parse_keyed_lines(std::span<const std::string> lines,
+// `read_value` (std::string_view -> Result<T, std::string>); a key listed
+// twice, and more than route_limits::entries lines, are refused. Fuzzed
+// through both files' harnesses (fuzz/smtp_routes.cc, fuzz/tls_policy.cc).
+template <class T, class ReadValue>
+Result<std::vector<std::pair<std::string, T>>, RouteError> read_keyed_lines(std::span<const std::string> lines,
                                                                              std::string_view example,
-                                                                             ParseValue parse_value) {
+                                                                             ReadValue read_value) {
   std::vector<std::pair<std::string, T>> entries;
   std::map<std::string, std::size_t, std::less<>> first_line;
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -127,7 +128,7 @@ Result<std::vector<std::pair<std::string, T>>, RouteError> parse_keyed_lines(std
     if (!split) return failure(split.error());
     auto key = parse_route_key(split->first);
     if (!key) return failure(key.error());
-    auto value = parse_value(split->second);
+    auto value = read_value(split->second);
     if (!value) return failure(value.error());
     auto [seen, inserted] = first_line.emplace(*key, number);
     if (!inserted) return failure(repeated_key_error(*key, seen->second));

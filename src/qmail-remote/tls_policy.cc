@@ -79,7 +79,7 @@ std::string_view tls_level_name(TlsLevel level) noexcept {
 }
 
 Result<TlsPolicy, RouteError> parse_tls_policy(std::span<const std::string> lines) {
-  auto entries = parse_keyed_lines<TlsDestination>(lines, "domain:level", parse_destination);
+  auto entries = read_keyed_lines<TlsDestination>(lines, "domain:level", parse_destination);
   if (!entries) return fail(entries.error());
   return TlsPolicy{std::move(entries.value())};
 }
